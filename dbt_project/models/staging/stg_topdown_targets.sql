@@ -1,0 +1,32 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'topdown_targets') }}
+
+    where not _is_quarantined
+
+),
+
+renamed as (
+
+    select
+
+        ----------  ids
+        territory_id,
+        period,
+
+        ----------  text
+        currency_iso,
+
+        ----------  numerics
+        cast(target_amount as decimal(18, 6)) as target_amount,
+
+        ----------  lineage
+        _source_line as source_line
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,137 @@
+"""`quota-pipeline run`: the nightly job, headless, on the persistent Dagster instance.
+
+It runs the same job the schedule runs, in this process (no daemon, no webserver), on the
+instance at DAGSTER_HOME so the run shows in the UI afterwards. Around it: the preflight
+(exit 2 for unusable input), the run lock (one run at a time), the run_log row (every run,
+failed ones included) and the summary the terminal shows.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from quota_pipeline.automation.preflight import preflight
+from quota_pipeline.errors import QuotaPipelineError, UsageError
+from quota_pipeline.publish.build import connect, run_lock
+from quota_pipeline.publish.opsdb import RunRecord, record_run
+from quota_pipeline.settings import Settings
+
+USER_ERRORS = ("ExtractError", "PolicyError", "UsageError")
+
+
+class Reporter(Protocol):
+    def stage(self, text: str) -> None: ...
+    def step(self, text: str) -> None: ...
+
+
+@dataclass
+class Outcome:
+    """What a run ended with: its exit code and what the summary shows."""
+
+    exit_code: int
+    message: str
+    run_id: str | None = None
+    warehouse: Path | None = None
+    rows_in: int = 0
+    rows_quarantined: int = 0
+    checks_failed: int = 0
+    risk_levels: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def dagster_home(settings: Settings) -> Path:
+    """DAGSTER_HOME, defaulting to a folder beside the warehouse, created if missing."""
+    home = Path(os.environ.get("DAGSTER_HOME") or settings.warehouse.parent / "dagster_home")
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(home.resolve())
+    return home
+
+
+def run_pipeline(settings: Settings, reporter: Reporter) -> Outcome:
+    started = datetime.now(UTC).replace(tzinfo=None)
+    reporter.stage("checking policy and extract files")
+    try:
+        preflight(settings)
+    except UsageError as error:
+        _record_refused(settings, started, str(error))
+        raise
+    with run_lock(settings):
+        return _execute(settings, reporter, started)
+
+
+def _execute(settings: Settings, reporter: Reporter, started: datetime) -> Outcome:
+    reporter.stage("loading pipeline definitions")
+    home = dagster_home(settings)
+    from dagster import DagsterInstance
+
+    from quota_pipeline.automation.jobs import NIGHTLY_JOB_NAME
+    from quota_pipeline.automation.run_log import first_failure, summarise_run
+    from quota_pipeline.definitions import defs
+
+    job = defs.resolve_job_def(NIGHTLY_JOB_NAME)
+    reporter.stage(f"running {NIGHTLY_JOB_NAME} (DAGSTER_HOME={home})")
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, tags={"quota/launched_by": "cli"}
+        )
+        run_id = result.run_id
+        status = "success" if result.success else "failed"
+        message = None if result.success else first_failure(instance, run_id)
+        record = summarise_run(instance, run_id, status, message)
+    record = RunRecord(**{**record.__dict__, "started_at": record.started_at or started})
+    record_run(settings.ops_db, record)
+    outcome = Outcome(
+        exit_code=0 if result.success else _failure_code(result),
+        message=f"published {settings.warehouse}" if result.success else (message or "run failed"),
+        run_id=run_id,
+        warehouse=settings.warehouse,
+        rows_in=record.rows_in or 0,
+        rows_quarantined=record.rows_quarantined or 0,
+        checks_failed=record.checks_failed or 0,
+        seconds=(datetime.now(UTC).replace(tzinfo=None) - started).total_seconds(),
+    )
+    if result.success:
+        outcome.risk_levels = _risk_levels(settings.warehouse)
+    return outcome
+
+
+def _failure_code(result: object) -> int:
+    """2 when the run failed on unusable input (found after the preflight), else 1."""
+    for event in result.all_events:  # type: ignore[attr-defined]
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            cause = error
+            while cause is not None:
+                if cause.cls_name in USER_ERRORS:
+                    return 2
+                cause = cause.cause
+    return 1
+
+
+def _risk_levels(warehouse: Path) -> dict[str, int]:
+    with connect(warehouse, read_only=True) as con:
+        rows = con.execute(
+            "select risk_level, count(*) from risk.quota_risk group by 1"
+        ).fetchall()
+    return {level: count for level, count in rows}
+
+
+def _record_refused(settings: Settings, started: datetime, message: str) -> None:
+    """A run refused at preflight is still a run the operators must see."""
+    try:
+        record_run(
+            settings.ops_db,
+            RunRecord(
+                run_id=f"refused-{started:%Y%m%dT%H%M%S%f}",
+                started_at=started,
+                finished_at=datetime.now(UTC).replace(tzinfo=None),
+                status="refused",
+                message=message,
+            ),
+        )
+    except (OSError, QuotaPipelineError):
+        pass

@@ -1,0 +1,38 @@
+"""Checks made before a run starts, so that bad usage and unreadable input exit with 2.
+
+Cheap on purpose: the policy, each extract's one file, its header, and whether it has a
+data row. Row-level rules are the ingest assets' job; this only refuses what cannot be
+loaded at all, before any Dagster run or build file exists.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow.parquet as pq
+
+from quota_pipeline.errors import ExtractError
+from quota_pipeline.ingest.files import ExtractFile, check_header, find_extract_file, header_columns
+from quota_pipeline.ingest.specs import EXTRACTS
+from quota_pipeline.policy import Policy, load_policy
+from quota_pipeline.settings import Settings
+
+
+def preflight(settings: Settings) -> tuple[Policy, list[ExtractFile]]:
+    policy = load_policy(settings.policy_file)
+    files: list[ExtractFile] = []
+    with duckdb.connect() as con:
+        for spec in EXTRACTS:
+            extract = find_extract_file(settings.extracts_dir, spec)
+            check_header(extract, header_columns(con, extract))
+            if not spec.may_be_empty and not _has_data_row(extract):
+                raise ExtractError(f"{extract.path}: extract has no rows")
+            files.append(extract)
+    return policy, files
+
+
+def _has_data_row(extract: ExtractFile) -> bool:
+    if extract.is_parquet:
+        return pq.ParquetFile(extract.path).metadata.num_rows > 0
+    with extract.path.open("rb") as handle:
+        handle.readline()
+        return any(line.strip() for line in iter(handle.readline, b""))

@@ -1,0 +1,113 @@
+"""quota-pipeline: the headless entry point (run, generate), as CONTRACT.md section 5 says.
+
+Exit codes: 0 published; 1 a blocking check failed or the run broke (the published
+warehouse is unchanged); 2 bad usage or unreadable input, with a one-line reason. A user's
+mistake never shows a traceback: every QuotaPipelineError ends as one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from quota_pipeline.errors import QuotaPipelineError, UsageError
+from quota_pipeline.settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="quota-pipeline", description="Nightly quota feasibility pipeline."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="one full recomputation, as the nightly schedule does")
+    run.add_argument("--extracts", type=Path, help="extracts folder (QUOTA_EXTRACTS_DIR)")
+    run.add_argument("--warehouse", type=Path, help="published DuckDB file (QUOTA_WAREHOUSE)")
+    run.add_argument("--policy", type=Path, help="planning policy YAML (QUOTA_POLICY)")
+    generate = commands.add_parser("generate", help="write realistic synthetic extracts")
+    generate.add_argument("--out", type=Path, required=True, help="folder to write into")
+    generate.add_argument("--accounts", type=_positive, default=10_000)
+    generate.add_argument("--sellers", type=_positive, default=None)
+    generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be > 0")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    try:
+        if arguments.command == "run":
+            return _run(arguments)
+        return _generate(arguments)
+    except QuotaPipelineError as error:
+        print(f"quota-pipeline: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("quota-pipeline: interrupted", file=sys.stderr)
+        return 1
+
+
+def _settings(arguments: argparse.Namespace) -> Settings:
+    base = Settings.from_env()
+    return Settings(
+        extracts_dir=(arguments.extracts or base.extracts_dir).resolve(),
+        warehouse=(arguments.warehouse or base.warehouse).resolve(),
+        ops_db=base.ops_db,
+        policy_file=(arguments.policy or base.policy_file).resolve(),
+    )
+
+
+def _run(arguments: argparse.Namespace) -> int:
+    from quota_pipeline.automation.headless import run_pipeline
+    from quota_pipeline.progress import Progress
+
+    settings = _settings(arguments)
+    settings.export()
+    with Progress() as progress:
+        outcome = run_pipeline(settings, progress)
+        progress.summary(outcome)
+    return outcome.exit_code
+
+
+def _generate(arguments: argparse.Namespace) -> int:
+    from quota_pipeline.generate.synthetic import generate_extracts
+    from quota_pipeline.policy import load_policy
+    from quota_pipeline.progress import Progress
+
+    policy = load_policy(Settings.from_env().policy_file)
+    started = time.perf_counter()
+    with Progress() as progress:
+        progress.stage(f"generating {arguments.accounts:,} accounts into {arguments.out}")
+        try:
+            rows = generate_extracts(
+                arguments.out,
+                accounts=arguments.accounts,
+                sellers=arguments.sellers,
+                seed=arguments.seed,
+                fmt=arguments.format,
+                corporate_currency=policy.corporate_currency,
+            )
+        except OSError as error:
+            raise UsageError(f"{arguments.out}: cannot write ({error.strerror})") from None
+        progress.table(
+            "extracts written",
+            [(name, f"{count:,}") for name, count in rows.items()],
+            footer=f"{time.perf_counter() - started:.1f} s, {arguments.format}, seed {arguments.seed}",
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""The one Definitions object: assets, checks, job, schedule, sensors, resources.
+
+`dagster dev`, workspace.yaml, the nightly schedule and `quota-pipeline run` all load this.
+"""
+
+
+from dagster import Definitions
+from dagster_dbt import DbtCliResource
+
+from quota_pipeline.automation.jobs import nightly_job, nightly_schedule
+from quota_pipeline.automation.sensors import run_log_on_failure, run_log_on_success
+from quota_pipeline.ingest.assets import ingest_assets
+from quota_pipeline.publish.assets import build_file, warehouse_asset
+from quota_pipeline.resources import QuotaPipelineResource
+from quota_pipeline.risk.assets import quota_risk, strategic_gaps
+from quota_pipeline.transform.assets import dbt_models
+from quota_pipeline.transform.project import dbt_project
+
+built_tables = [
+    *(key for assets in ingest_assets for key in assets.keys),
+    *dbt_models.keys,
+    *quota_risk.keys,
+    *strategic_gaps.keys,
+]
+
+defs = Definitions(
+    assets=[build_file, *ingest_assets, dbt_models, quota_risk, strategic_gaps, warehouse_asset(built_tables)],
+    jobs=[nightly_job],
+    schedules=[nightly_schedule],
+    sensors=[run_log_on_success, run_log_on_failure],
+    resources={
+        "quota": QuotaPipelineResource(),
+        "dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=dbt_project.profiles_dir, target=dbt_project.target),
+    },
+)

@@ -1,0 +1,1 @@
+"""Ingest: CRM extract files -> raw.<extract> tables and dq.quarantine rows."""

@@ -1,0 +1,90 @@
+"""One Dagster asset per CRM extract, each with its blocking quarantine check.
+
+The loading and rule checks live in loader.py (no Dagster); this file only wires them:
+keys raw/<extract>, dependencies on the extracts each one references, metadata, and the
+check that blocks the run when an extract's quarantined share exceeds the policy.
+"""
+
+
+from datetime import UTC, datetime
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from quota_pipeline.ingest.files import find_extract_file
+from quota_pipeline.ingest.loader import LoadResult, load_extract
+from quota_pipeline.ingest.specs import EXTRACTS, ExtractSpec
+from quota_pipeline.publish.assets import BUILD_FILE_KEY
+from quota_pipeline.resources import QuotaPipelineResource
+
+QUARANTINE_CHECK = "quarantine_within_policy"
+
+
+def raw_key(extract: str) -> AssetKey:
+    return AssetKey(["raw", extract])
+
+
+def _quarantine_check(result: LoadResult, limit: float, key: AssetKey) -> AssetCheckResult:
+    passed = result.quarantine_share <= limit
+    return AssetCheckResult(
+        asset_key=key,
+        check_name=QUARANTINE_CHECK,
+        passed=passed,
+        severity=AssetCheckSeverity.ERROR,
+        description=(
+            f"{result.quarantined:,} of {result.rows:,} rows quarantined "
+            f"({result.quarantine_share:.2%}; policy max_quarantine_share {limit:.2%})"
+        ),
+        metadata={
+            "rows": result.rows,
+            "quarantined": result.quarantined,
+            "quarantine_share": result.quarantine_share,
+            "max_quarantine_share": limit,
+            "examples": MetadataValue.md("\n".join(f"- {r}" for r in result.sample_reasons) or "none"),
+        },
+    )
+
+
+def build_ingest_asset(spec: ExtractSpec) -> AssetsDefinition:
+    key = raw_key(spec.name)
+
+    @asset(
+        key=key,
+        deps=[BUILD_FILE_KEY, *(raw_key(name) for name in spec.depends_on)],
+        group_name="ingest",
+        description=f"Every row of {spec.name}.csv|parquet as text, with source line and quarantine flag.",
+        check_specs=[
+            AssetCheckSpec(
+                QUARANTINE_CHECK,
+                asset=key,
+                blocking=True,
+                description="Quarantined rows stay within the policy's max_quarantine_share.",
+            )
+        ],
+        kinds={"duckdb"},
+    )
+    def _ingest(quota: QuotaPipelineResource) -> MaterializeResult:
+        extract = find_extract_file(quota.settings.extracts_dir, spec)
+        with quota.build_connection() as con:
+            result = load_extract(con, extract, quota.policy, datetime.now(UTC).replace(tzinfo=None))
+        return MaterializeResult(
+            metadata={
+                "dagster/row_count": result.rows,
+                "quarantined": result.quarantined,
+                "source_file": MetadataValue.path(str(extract.path)),
+            },
+            check_results=[_quarantine_check(result, quota.policy.max_quarantine_share, key)],
+        )
+
+    return _ingest
+
+
+ingest_assets: list[AssetsDefinition] = [build_ingest_asset(spec) for spec in EXTRACTS]

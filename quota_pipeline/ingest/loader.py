@@ -1,0 +1,381 @@
+"""Load one extract into raw.<extract> and put every row that breaks a rule in dq.quarantine.
+
+The contract wants bad rows neither dropped nor fixed: raw.<extract> keeps every row the
+file holds, as text, with ``_is_quarantined`` and ``_quarantine_reason``; dq.quarantine
+lists the rejected ones with a readable reason. The rules come from the extract specs and
+run as one DuckDB query per extract, so 10M rows are checked without leaving the engine.
+Values are always bound as parameters; identifiers come only from the specs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from quota_pipeline.errors import ExtractError
+from quota_pipeline.ingest.files import (
+    CSV_OPTIONS,
+    ExtractFile,
+    check_header,
+    header_columns,
+    record_start_lines,
+)
+from quota_pipeline.ingest.hierarchy import territory_problems
+from quota_pipeline.ingest.specs import SPECS, Column, ExtractSpec
+from quota_pipeline.policy import Policy
+
+QUARANTINE_DDL = """
+create schema if not exists dq;
+create table if not exists dq.quarantine (
+    extract varchar not null,
+    source_file varchar,
+    source_line bigint,
+    record_key varchar,
+    reason varchar not null,
+    record varchar,
+    loaded_at timestamp not null
+)
+"""
+
+DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+INTEGER_PATTERN = r"^-?[0-9]+$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What one extract load did, for metadata, the run log and the quarantine check."""
+
+    extract: str
+    source_file: str
+    rows: int
+    quarantined: int
+    sample_reasons: tuple[str, ...]
+
+    @property
+    def quarantine_share(self) -> float:
+        return self.quarantined / self.rows if self.rows else 0.0
+
+
+def q(identifier: str) -> str:
+    """Quote an identifier from a spec (never from data)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def load_extract(
+    con: duckdb.DuckDBPyConnection,
+    extract: ExtractFile,
+    policy: Policy,
+    loaded_at: datetime,
+) -> LoadResult:
+    """Read the file, check every rule, write raw.<extract> and its quarantine rows."""
+    spec = extract.spec
+    con.execute("create schema if not exists raw")
+    con.execute(QUARANTINE_DDL)
+    columns = header_columns(con, extract)
+    check_header(extract, columns)
+    file_table = f"file_{spec.name}"
+    rejected = _read_into(con, extract, columns, file_table)
+    rows = con.execute(f"select count(*) from {file_table}").fetchall()[0][0]  # noqa: S608
+    if rows + len(rejected) == 0 and not spec.may_be_empty:
+        raise ExtractError(f"{extract.path}: extract has no rows")
+    line = _attach_lines(con, extract, file_table, rows, rejected)
+    checked_sql, params = _checked_select(spec, columns, file_table, line, policy)
+    con.execute(f"drop table if exists raw.{q(spec.name)}")
+    params = {**params, "source_file": extract.path.name, "loaded_at": loaded_at}
+    con.execute(f"create table raw.{q(spec.name)} as {checked_sql}", _used(checked_sql, params))
+    con.execute(f"drop table {file_table}")
+    if spec.name == "territories":
+        _quarantine_hierarchy_problems(con)
+    _write_quarantine(con, spec, extract.path.name, rejected, loaded_at)
+    return _summarise(con, spec, extract.path.name, len(rejected))
+
+
+def _read_into(
+    con: duckdb.DuckDBPyConnection, extract: ExtractFile, columns: list[str], table: str
+) -> list[tuple[int, str, str]]:
+    """Materialise the file in file order; return malformed CSV records (index, text, error)."""
+    select_list = ", ".join(f"cast({q(name)} as varchar) as {q(name)}" for name in columns)
+    try:
+        if extract.is_parquet:
+            con.execute(
+                f"create temp table {table} as select {select_list}, "  # noqa: S608
+                "file_row_number + 1 as _record_line from read_parquet($path, file_row_number = true)"
+                " order by file_row_number",
+                {"path": str(extract.path)},
+            )
+            return []
+        con.execute(
+            f"create temp table {table} as select {select_list} "  # noqa: S608
+            f"from read_csv($path, {CSV_OPTIONS})",
+            {"path": str(extract.path)},
+        )
+        rejects = con.execute(
+            "select line, min(coalesce(csv_line, '')), string_agg(distinct error_type, ', ') "
+            "from reject_errors group by line order by line"
+        ).fetchall()
+        con.execute("delete from reject_errors; delete from reject_scans")
+    except duckdb.Error as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else "read failed"
+        raise ExtractError(f"{extract.path}: unreadable ({message})") from None
+    return [(int(line) - 2, text.strip("\r\n"), message) for line, text, message in rejects]
+
+
+def _attach_lines(
+    con: duckdb.DuckDBPyConnection,
+    extract: ExtractFile,
+    table: str,
+    rows: int,
+    rejected: list[tuple[int, str, str]],
+) -> str:
+    """Return the SQL expression of each accepted record's physical line number.
+
+    Rejected records are renumbered in place from record index to physical line.
+    """
+    if extract.is_parquet:
+        return "f._record_line"
+    records = rows + len(rejected)
+    starts = record_start_lines(extract.path, records)
+    if starts is None:
+        if not rejected:
+            return "(f.rowid + 2)"
+        starts = np.arange(2, records + 2, dtype=np.int64)
+    rejected_index = {index for index, _text, _message in rejected}
+    accepted = np.delete(starts, sorted(rejected_index)) if rejected_index else starts
+    rejected[:] = [(int(starts[index]), text, message) for index, text, message in rejected]
+    con.register("record_lines", pa.table({"_record_line": pa.array(accepted, pa.int64())}))
+    con.execute(
+        f"create or replace temp table {table} as "  # noqa: S608
+        f"select * from {table} positional join record_lines"
+    )
+    con.unregister("record_lines")
+    return "f._record_line"
+
+
+def _checked_select(
+    spec: ExtractSpec, columns: list[str], table: str, line: str, policy: Policy
+) -> tuple[str, dict[str, object]]:
+    """One select that keeps every column and computes the row's rule breaks."""
+    params: dict[str, object] = {
+        "max_money": policy.max_money_amount,
+        "corporate": policy.corporate_currency,
+    }
+    rules: list[str] = []
+    for column in spec.columns:
+        rules.extend(_column_rules(spec, column))
+    rules.append(_duplicate_rule(spec))
+    joins: list[str] = []
+    for index, reference in enumerate(spec.references):
+        if reference.extract == spec.name:
+            continue  # self-references (the territory tree) are checked in hierarchy.py
+        alias = f"ref{index}"
+        target = SPECS[reference.extract]
+        joins.append(
+            f"left join (select distinct {q(reference.key)} as ref_key from raw.{q(target.name)} "
+            f"where not _is_quarantined) {alias} on {alias}.ref_key = f.{q(reference.column)}"
+        )
+        rules.append(
+            f"case when f.{q(reference.column)} is not null and {alias}.ref_key is null then "
+            f"'{reference.column} ' || f.{q(reference.column)} || ' is not a known "
+            f"{_singular(reference.extract)}' end"
+        )
+    currency_join = ""
+    if any(column.type == "currency" for column in spec.columns) and spec.name != "fx_rates":
+        currency_join = (
+            "left join (select distinct currency_iso as known_currency from raw.fx_rates "
+            "where not _is_quarantined) fx on fx.known_currency = f.currency_iso"
+        )
+        rules.append(
+            "case when f.currency_iso is not null and fx.known_currency is null "
+            "and f.currency_iso <> $corporate then 'currency_iso ' || f.currency_iso "
+            "|| ' has no rate in fx_rates' end"
+        )
+    if spec.name == "fiscal_periods":
+        rules.append(_period_rules(table))
+    keep = ", ".join(f"f.{q(name)}" for name in columns)
+    key_text = " || '|' || ".join(f"coalesce(f.{q(name)}, '')" for name in spec.key)
+    reason = f"nullif(concat_ws('; ', {', '.join(rules)}), '')"
+    sql = f"""
+        with checked as (
+            select {keep}, {line} as _record_line, {key_text} as _record_key, {reason} as _reason
+            from {table} f
+            {" ".join(joins)}
+            {currency_join}
+        )
+        select * exclude (_record_line, _record_key, _reason),
+            $source_file as _source_file,
+            _record_line as _source_line,
+            cast($loaded_at as timestamp) as _loaded_at,
+            _reason is not null as _is_quarantined,
+            _reason as _quarantine_reason,
+            _record_key as _record_key
+        from checked
+    """  # noqa: S608
+    return sql, params
+
+
+def _used(sql: str, params: dict[str, object]) -> dict[str, object]:
+    """DuckDB refuses unused named parameters: keep those the statement names."""
+    return {name: value for name, value in params.items() if f"${name}" in sql}
+
+
+def _column_rules(spec: ExtractSpec, column: Column) -> list[str]:
+    ref = f"f.{q(column.name)}"
+    name = column.name
+    rules: list[str] = []
+    if column.required:
+        rules.append(f"case when {ref} is null then '{name} is empty (required)' end")
+    pattern = {
+        "decimal": (DECIMAL_PATTERN, "a decimal number"),
+        "integer": (INTEGER_PATTERN, "a whole number"),
+        "date": (DATE_PATTERN, "a date (YYYY-MM-DD)"),
+        "currency": (CURRENCY_PATTERN, "a 3-letter currency code"),
+    }.get(column.type)
+    if pattern:
+        regex, meaning = pattern
+        valid = f"regexp_full_match({ref}, '{regex}')"
+        if column.type == "date":
+            valid = f"({valid} and try_strptime({ref}, '%Y-%m-%d') is not null)"
+        rules.append(
+            f"case when {ref} is not null and not {valid} then "
+            f"'{name} ' || {ref} || ' is not {meaning}' end"
+        )
+    if column.enum:
+        allowed = ", ".join(column.enum)
+        values = ", ".join(f"'{value}'" for value in column.enum)
+        rules.append(
+            f"case when {ref} is not null and {ref} not in ({values}) then "
+            f"'{name} ' || {ref} || ' is not one of {allowed}' end"
+        )
+    if column.type == "decimal":
+        number = f"try_cast(case when regexp_full_match({ref}, '{DECIMAL_PATTERN}') then {ref} end as double)"
+        if column.money:
+            rules.append(f"case when {number} < 0 then '{name} ' || {ref} || ' is negative' end")
+            rules.append(
+                f"case when {number} > $max_money then '{name} ' || {ref} || "
+                "' exceeds the policy limit max_money_amount' end"
+            )
+        if column.positive:
+            rules.append(f"case when {number} <= 0 then '{name} ' || {ref} || ' must be > 0' end")
+    return rules
+
+
+def _duplicate_rule(spec: ExtractSpec) -> str:
+    keys = ", ".join(f"f.{q(name)}" for name in spec.key)
+    label = ", ".join(spec.key)
+    return (
+        f"case when count(*) over (partition by {keys}) > 1 then "
+        f"'duplicate key ({label}): ' || count(*) over (partition by {keys}) || ' rows share it' end"
+    )
+
+
+def _period_rules(table: str) -> str:
+    """start <= end, and periods of one fiscal year must not overlap."""
+    return (
+        "case when try_cast(f.start_date as date) > try_cast(f.end_date as date) "
+        "then 'start_date ' || f.start_date || ' is after end_date ' || f.end_date "
+        f"when exists (select 1 from {table} o where o.fiscal_year = f.fiscal_year "
+        "and o.period <> f.period "
+        "and try_cast(o.start_date as date) <= try_cast(f.end_date as date) "
+        "and try_cast(f.start_date as date) <= try_cast(o.end_date as date)) "
+        f"then 'overlaps another period of fiscal year ' || f.fiscal_year end"
+    )
+
+
+def _quarantine_hierarchy_problems(con: duckdb.DuckDBPyConnection) -> None:
+    rows = con.execute(
+        "select territory_id, parent_territory_id, _is_quarantined from raw.territories"
+    ).fetchall()
+    problems = territory_problems(rows)
+    if not problems:
+        return
+    con.register(
+        "hierarchy_problems",
+        pa.table({"territory_id": list(problems), "problem": list(problems.values())}),
+    )
+    con.execute(
+        """
+        update raw.territories t
+        set _is_quarantined = true,
+            _quarantine_reason = concat_ws('; ', t._quarantine_reason, p.problem)
+        from hierarchy_problems p
+        where t.territory_id = p.territory_id and not t._is_quarantined
+        """
+    )
+    con.unregister("hierarchy_problems")
+
+
+def _write_quarantine(
+    con: duckdb.DuckDBPyConnection,
+    spec: ExtractSpec,
+    source_file: str,
+    rejected: list[tuple[int, str, str]],
+    loaded_at: datetime,
+) -> None:
+    con.execute("delete from dq.quarantine where extract = $extract", {"extract": spec.name})
+    record = "to_json(struct_pack(" + ", ".join(f"{q(n)} := {q(n)}" for n in spec.column_names) + "))"
+    con.execute(
+        f"""
+        insert into dq.quarantine
+        select $extract, _source_file, _source_line, _record_key, _quarantine_reason,
+               cast({record} as varchar), _loaded_at
+        from raw.{q(spec.name)} where _is_quarantined
+        """,  # noqa: S608
+        {"extract": spec.name},
+    )
+    if rejected:
+        con.executemany(
+            "insert into dq.quarantine values ($1, $2, $3, null, $4, $5, $6)",
+            [
+                (spec.name, source_file, line, f"malformed line ({message.lower()})", text, loaded_at)
+                for line, text, message in rejected
+            ],
+        )
+
+
+def _summarise(
+    con: duckdb.DuckDBPyConnection, spec: ExtractSpec, source_file: str, malformed: int
+) -> LoadResult:
+    rows, quarantined = con.execute(
+        f"select count(*), count(*) filter (where _is_quarantined) from raw.{q(spec.name)}"  # noqa: S608
+    ).fetchall()[0]
+    samples = con.execute(
+        "select 'line ' || source_line || ': ' || reason from dq.quarantine "
+        "where extract = $extract order by source_line limit 5",
+        {"extract": spec.name},
+    ).fetchall()
+    return LoadResult(
+        extract=spec.name,
+        source_file=source_file,
+        rows=rows + malformed,
+        quarantined=quarantined + malformed,
+        sample_reasons=tuple(sample[0] for sample in samples),
+    )
+
+
+def _singular(extract: str) -> str:
+    return {
+        "sellers": "seller",
+        "accounts": "account",
+        "territories": "territory",
+        "fiscal_periods": "period",
+    }.get(extract, extract)
+
+
+def load_all(
+    con: duckdb.DuckDBPyConnection, extracts_dir: Path, policy: Policy, loaded_at: datetime
+) -> list[LoadResult]:
+    """Load every extract in dependency order (tests and benchmarks; Dagster runs assets)."""
+    from quota_pipeline.ingest.files import find_extract_file
+    from quota_pipeline.ingest.specs import EXTRACTS
+
+    return [
+        load_extract(con, find_extract_file(extracts_dir, spec), policy, loaded_at)
+        for spec in EXTRACTS
+    ]

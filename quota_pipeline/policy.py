@@ -1,0 +1,158 @@
+"""planning_policy.yaml -> a validated, immutable Policy.
+
+Every threshold of the pipeline lives in that one file (CONTRACT.md section 2); the code
+keeps no defaults of its own, so a key that is missing, unknown or out of range stops the
+run with a one-line error that names the key, before any data is touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from quota_pipeline.errors import PolicyError
+
+SENIORITIES = ("junior", "mid", "senior", "principal")
+FOCUSES = ("new_logo", "expansion", "strategic", "none")
+
+Share = Annotated[float, Field(ge=0, le=1)]
+Positive = Annotated[float, Field(gt=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RiskBands(_Strict):
+    """Upper bounds of quota_to_capacity_ratio for low, medium and high; above is critical."""
+
+    low: Positive
+    medium: Positive
+    high: Positive
+
+    @model_validator(mode="after")
+    def _ascending(self) -> RiskBands:
+        if not self.low <= self.medium <= self.high:
+            raise ValueError("bounds must ascend: low <= medium <= high")
+        return self
+
+
+class AbcTiers(_Strict):
+    a: Annotated[float, Field(gt=0, le=1)]
+    b: Annotated[float, Field(gt=0, le=1)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AbcTiers:
+        if self.a > self.b:
+            raise ValueError("tier A bound must not exceed tier B bound")
+        return self
+
+
+class QuotaToOte(_Strict):
+    min: Annotated[float, Field(ge=0)]
+    max: Positive
+
+    @model_validator(mode="after")
+    def _ordered(self) -> QuotaToOte:
+        if self.min > self.max:
+            raise ValueError("min must not exceed max")
+        return self
+
+
+class Policy(_Strict):
+    """The planning policy, every key required (the YAML file is the only copy)."""
+
+    corporate_currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    risk_bands: RiskBands
+    ramp_curve: Annotated[list[Share], Field(min_length=1)]
+    seniority_multiplier: dict[str, Positive]
+    focus_multiplier: dict[str, Positive]
+    high_value_min_target: Annotated[float, Field(ge=0)]
+    min_high_value_accounts: Annotated[int, Field(ge=0)]
+    max_top1_share: Share
+    abc_tiers: AbcTiers
+    quota_to_ote: QuotaToOte
+    max_quarantine_share: Share
+    quota_rounding: Annotated[int, Field(gt=0)]
+    max_money_amount: Positive
+
+    @field_validator("seniority_multiplier")
+    @classmethod
+    def _seniorities(cls, value: dict[str, float]) -> dict[str, float]:
+        return _exact_keys(value, SENIORITIES)
+
+    @field_validator("focus_multiplier")
+    @classmethod
+    def _focuses(cls, value: dict[str, float]) -> dict[str, float]:
+        return _exact_keys(value, FOCUSES)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A content hash of the policy, for run fingerprints."""
+        canonical = json.dumps(self.model_dump(), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def dbt_vars(self) -> dict[str, Any]:
+        """The thresholds the dbt marts need, passed as ``--vars``."""
+        return {
+            "corporate_currency": self.corporate_currency,
+            "abc_tier_a": self.abc_tiers.a,
+            "abc_tier_b": self.abc_tiers.b,
+            "high_value_min_target": self.high_value_min_target,
+        }
+
+
+def _exact_keys(value: dict[str, float], expected: tuple[str, ...]) -> dict[str, float]:
+    missing = [key for key in expected if key not in value]
+    unknown = [key for key in value if key not in expected]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append(f"missing {', '.join(missing)}")
+        if unknown:
+            parts.append(f"unknown {', '.join(unknown)}")
+        raise ValueError(f"{'; '.join(parts)} (expected {', '.join(expected)})")
+    return value
+
+
+def load_policy(path: Path) -> Policy:
+    """Read and validate the policy file; raise PolicyError with one line naming the key."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise PolicyError(f"{path}: cannot read policy file ({error.strerror})") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise PolicyError(f"{path}{where}: {problem}") from None
+    if not isinstance(document, dict):
+        raise PolicyError(f"{path}: expected a mapping of policy keys")
+    try:
+        return Policy.model_validate(document)
+    except ValidationError as error:
+        first = error.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        message = first["msg"]
+        if first["type"] == "extra_forbidden":
+            message = "unknown policy key"
+        elif first["type"] == "missing":
+            message = "required policy key is missing"
+        more = len(error.errors()) - 1
+        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        raise PolicyError(f"{path}: {key}: {message}{suffix}") from None

@@ -1,0 +1,114 @@
+"""Terminal output of the CLI: rich stages and a summary on a terminal, plain lines otherwise.
+
+Dagster step events are turned into one line per step (STEP_START) so a nightly log shows
+where the run was, and a person at a terminal sees a spinner with the current stage.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from types import TracebackType
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+STEP_NAMES = {
+    "publish__build_file": "build file",
+    "dbt_models": "dbt build (staging, marts, tests)",
+    "publish__warehouse": "publish",
+}
+
+
+class _StepHandler(logging.Handler):
+    """Forwards Dagster STEP_START events to the progress display."""
+
+    def __init__(self, progress: Progress) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", None) or {}
+        event = meta.get("dagster_event") if isinstance(meta, dict) else None
+        if event is None or event.event_type_value != "STEP_START":
+            return
+        step = event.step_key or ""
+        self.progress.step(STEP_NAMES.get(step, step.replace("__", ".")))
+
+
+class Progress:
+    """Stages and steps: a rich status line on a terminal, plain prints elsewhere."""
+
+    def __init__(self) -> None:
+        self.console = Console(stderr=False)
+        self.interactive = sys.stdout.isatty()
+        self._status: Any = None
+        self._handler = _StepHandler(self)
+        self._dagster_level = logging.NOTSET
+
+    def __enter__(self) -> Progress:
+        dagster_logger = logging.getLogger("dagster")
+        self._dagster_level = dagster_logger.level
+        dagster_logger.addHandler(self._handler)
+        if self.interactive:
+            self._status = self.console.status("starting")
+            self._status.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        logging.getLogger("dagster").removeHandler(self._handler)
+        if self._status is not None:
+            self._status.stop()
+
+    def stage(self, text: str) -> None:
+        self._line(text)
+
+    def step(self, text: str) -> None:
+        self._line(f"  step: {text}")
+
+    def _line(self, text: str) -> None:
+        if self._status is not None:
+            self._status.update(text)
+            self.console.log(text)
+        else:
+            print(text, flush=True)
+
+    def table(self, title: str, rows: list[tuple[str, str]], footer: str = "") -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        if self.interactive:
+            table = Table(title=title, caption=footer)
+            table.add_column("")
+            table.add_column("", justify="right")
+            for name, value in rows:
+                table.add_row(name, value)
+            self.console.print(table)
+            return
+        print(title)
+        for name, value in rows:
+            print(f"  {name}: {value}")
+        if footer:
+            print(footer)
+
+    def summary(self, outcome: Any) -> None:
+        rows = [
+            ("status", "published" if outcome.exit_code == 0 else f"failed (exit {outcome.exit_code})"),
+            ("rows loaded", f"{outcome.rows_in:,}"),
+            ("rows quarantined", f"{outcome.rows_quarantined:,}"),
+            ("checks failed", f"{outcome.checks_failed:,}"),
+        ]
+        rows += [
+            (f"sellers {level}", f"{outcome.risk_levels.get(level, 0):,}")
+            for level in ("low", "medium", "high", "critical")
+            if outcome.risk_levels
+        ]
+        rows.append(("warehouse", str(outcome.warehouse)))
+        rows.append(("run id", outcome.run_id or "-"))
+        self.table("quota-pipeline run", rows, footer=f"{outcome.seconds:.1f} s - {outcome.message}")

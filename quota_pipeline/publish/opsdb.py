@@ -1,0 +1,128 @@
+"""The operations database: every run and every alert, failed runs included.
+
+It is a separate DuckDB file (QUOTA_OPS_DB) so that a run that publishes nothing can
+still be recorded, and so analysts can attach it read-only as schema ``ops``. Writes are
+idempotent on run_id / alert_id: a sensor that restarts, or the CLI and a sensor seeing
+the same run, never duplicate a row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+DDL = """
+create table if not exists run_log (
+    run_id varchar primary key,
+    started_at timestamp,
+    finished_at timestamp,
+    status varchar not null,
+    rows_in bigint,
+    rows_quarantined bigint,
+    checks_failed integer,
+    message varchar
+);
+create table if not exists alerts (
+    alert_id varchar primary key,
+    run_id varchar,
+    raised_at timestamp not null,
+    severity varchar not null,
+    source varchar not null,
+    message varchar not null,
+    delivered_to varchar
+);
+"""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    status: str
+    rows_in: int | None = None
+    rows_quarantined: int | None = None
+    checks_failed: int | None = None
+    message: str | None = None
+
+
+def _connect(path: Path) -> duckdb.DuckDBPyConnection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    con.execute(DDL)
+    return con
+
+
+def record_run(path: Path, record: RunRecord) -> None:
+    """Insert or update one run's row."""
+    with _connect(path) as con:
+        con.execute(
+            """
+            insert into run_log values ($run_id, $started_at, $finished_at, $status,
+                $rows_in, $rows_quarantined, $checks_failed, $message)
+            on conflict (run_id) do update set
+                started_at = coalesce(excluded.started_at, run_log.started_at),
+                finished_at = coalesce(excluded.finished_at, run_log.finished_at),
+                status = excluded.status,
+                rows_in = coalesce(excluded.rows_in, run_log.rows_in),
+                rows_quarantined = coalesce(excluded.rows_quarantined, run_log.rows_quarantined),
+                checks_failed = coalesce(excluded.checks_failed, run_log.checks_failed),
+                message = coalesce(excluded.message, run_log.message)
+            """,
+            {
+                "run_id": record.run_id,
+                "started_at": record.started_at,
+                "finished_at": record.finished_at,
+                "status": record.status,
+                "rows_in": record.rows_in,
+                "rows_quarantined": record.rows_quarantined,
+                "checks_failed": record.checks_failed,
+                "message": record.message,
+            },
+        )
+
+
+def record_alert(
+    path: Path,
+    *,
+    alert_id: str,
+    run_id: str | None,
+    raised_at: datetime,
+    severity: str,
+    source: str,
+    message: str,
+    delivered_to: str,
+) -> bool:
+    """Insert one alert; False when that alert_id was already recorded."""
+    with _connect(path) as con:
+        inserted = con.execute(
+            """
+            insert into alerts values ($alert_id, $run_id, $raised_at, $severity, $source,
+                $message, $delivered_to)
+            on conflict (alert_id) do nothing
+            returning alert_id
+            """,
+            {
+                "alert_id": alert_id,
+                "run_id": run_id,
+                "raised_at": raised_at,
+                "severity": severity,
+                "source": source,
+                "message": message,
+                "delivered_to": delivered_to,
+            },
+        ).fetchall()
+    return bool(inserted)
+
+
+def last_success(path: Path) -> datetime | None:
+    """When the last successful publish finished, if any."""
+    if not path.exists():
+        return None
+    with _connect(path) as con:
+        return con.execute(
+            "select max(finished_at) from run_log where status = 'success'"
+        ).fetchall()[0][0]

@@ -1,0 +1,1 @@
+"""Risk: Polars assets over the marts' per-seller and per-territory aggregates."""

@@ -1,0 +1,65 @@
+"""Paths and environment variables, read in one place.
+
+CONTRACT.md fixes the variables (QUOTA_EXTRACTS_DIR, QUOTA_WAREHOUSE, QUOTA_OPS_DB,
+QUOTA_POLICY) and their defaults; everything else derives its paths from here so that a
+user can move the whole data folder with environment variables alone.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+def _path(variable: str, default: str) -> Path:
+    return Path(os.environ.get(variable) or default).expanduser().resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the run reads and writes; built from the environment or CLI options."""
+
+    extracts_dir: Path
+    warehouse: Path
+    ops_db: Path
+    policy_file: Path
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            extracts_dir=_path("QUOTA_EXTRACTS_DIR", "data/extracts"),
+            warehouse=_path("QUOTA_WAREHOUSE", "data/warehouse.duckdb"),
+            ops_db=_path("QUOTA_OPS_DB", "data/ops.duckdb"),
+            policy_file=_path("QUOTA_POLICY", str(PROJECT_ROOT / "planning_policy.yaml")),
+        )
+
+    @property
+    def build_dir(self) -> Path:
+        """Private folder beside the warehouse where a run builds its new file."""
+        return self.warehouse.parent / ".build"
+
+    @property
+    def build_file(self) -> Path:
+        """The run's build file; same name as the warehouse so dbt's catalog name matches."""
+        return self.build_dir / self.warehouse.name
+
+    def export(self) -> None:
+        """Publish these paths to the environment, for dbt and for Dagster resources."""
+        os.environ["QUOTA_EXTRACTS_DIR"] = str(self.extracts_dir)
+        os.environ["QUOTA_WAREHOUSE"] = str(self.warehouse)
+        os.environ["QUOTA_OPS_DB"] = str(self.ops_db)
+        os.environ["QUOTA_POLICY"] = str(self.policy_file)
+
+
+def duckdb_threads() -> int:
+    """Threads DuckDB may use (QUOTA_DUCKDB_THREADS, default: every core)."""
+    return int(os.environ.get("QUOTA_DUCKDB_THREADS") or os.cpu_count() or 1)
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit (QUOTA_DUCKDB_MEMORY_LIMIT, default 6GB)."""
+    return os.environ.get("QUOTA_DUCKDB_MEMORY_LIMIT") or "6GB"

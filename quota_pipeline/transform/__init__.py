@@ -1,0 +1,1 @@
+"""Transform: the dbt project (staging views, marts tables) as Dagster assets."""

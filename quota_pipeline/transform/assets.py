@@ -1,0 +1,49 @@
+"""dbt models as Dagster assets: one @dbt_assets over the whole project.
+
+One definition (not split by selection) so that a failing dbt test stops everything
+downstream in the same step (dagster issues 25112, 19821). dbt sources map onto the
+ingest assets (raw/<extract>), models onto <schema>/<model>, and dbt data tests become
+asset checks. The dbt profile writes into this run's build file.
+"""
+
+
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from quota_pipeline.resources import QuotaPipelineResource
+from quota_pipeline.transform.project import dbt_environment, dbt_project, dbt_vars, ensure_manifest
+
+
+class QuotaDbtTranslator(DagsterDbtTranslator):
+    """Keys by warehouse schema: raw/<table> for sources, <schema>/<model> for models."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+        schema = dbt_resource_props.get("config", {}).get("schema") or dbt_resource_props["schema"]
+        return AssetKey([schema, dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "source":
+            return "ingest"
+        return "transform"
+
+
+translator = QuotaDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@dbt_assets(manifest=ensure_manifest(), dagster_dbt_translator=translator, project=dbt_project)
+def dbt_models(
+    context: AssetExecutionContext, dbt: DbtCliResource, quota: QuotaPipelineResource
+) -> Iterator[Any]:
+    os.environ.update(dbt_environment(quota.settings.build_file))
+    invocation = dbt.cli(
+        ["build", "--vars", dbt_vars(quota.policy)],
+        context=context,
+        target_path=dbt_project.target_path,
+    )
+    yield from invocation.stream()

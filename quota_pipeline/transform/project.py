@@ -1,0 +1,66 @@
+"""The dbt project as Dagster sees it, and the build step that prepares its manifest.
+
+The manifest is produced by `dbt parse` at build time (Makefile, test fixtures), never
+committed and never parsed at every import; it is parsed here only when it is missing, so
+that a fresh clone still loads. Policy thresholds reach dbt as ``--vars``, from the same
+planning_policy.yaml the Polars step reads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from quota_pipeline.policy import Policy, load_policy
+from quota_pipeline.settings import DBT_PROJECT_DIR, Settings
+
+DBT_TARGET = os.environ.get("QUOTA_DBT_TARGET", "duckdb")
+
+dbt_project = DbtProject(
+    project_dir=DBT_PROJECT_DIR,
+    profiles_dir=DBT_PROJECT_DIR,
+    target=DBT_TARGET,
+)
+
+
+def dbt_vars(policy: Policy) -> str:
+    return json.dumps(policy.dbt_vars(), sort_keys=True)
+
+
+def dbt_environment(build_file: Path) -> dict[str, str]:
+    """Environment variables the dbt profile reads for this run."""
+    return {"QUOTA_DBT_DUCKDB_PATH": str(build_file)}
+
+
+def parse_manifest(settings: Settings | None = None) -> Path:
+    """Run `dbt parse` so target/manifest.json matches the models and the policy."""
+    settings = settings or Settings.from_env()
+    policy = load_policy(settings.policy_file)
+    env = {**os.environ, **dbt_environment(settings.build_file)}
+    dbt = Path(sys.executable).with_name("dbt")
+    command = [
+        str(dbt),
+        "parse",
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target", DBT_TARGET,
+        "--vars", dbt_vars(policy),
+        "--quiet",
+    ]  # fmt: skip
+    subprocess.run(command, check=True, env=env, cwd=DBT_PROJECT_DIR)
+    return dbt_project.manifest_path
+
+
+def ensure_manifest() -> Path:
+    if not dbt_project.manifest_path.exists():
+        parse_manifest()
+    return dbt_project.manifest_path
+
+
+if __name__ == "__main__":
+    print(parse_manifest())

@@ -1,0 +1,112 @@
+"""Build a DuckDB warehouse from a fixture extract folder with the real dbt project.
+
+``load_extracts_into_raw`` is a stand-in for the ingest step written with plain DuckDB:
+swap it for the real ingest once that exists; the dbt side only relies on the raw.*
+shape of CONTRACT.md section 4 plus ``_is_quarantined``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from quota_pipeline.ingest.specs import EXTRACT_NAMES
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+SMALL_EXTRACTS = REPO_ROOT / "tests" / "fixtures" / "small"
+
+# The policy these tests were computed by hand with (the contract's defaults). Passed
+# with --vars exactly as the pipeline passes Policy.dbt_vars().
+TEST_POLICY_VARS = {
+    "corporate_currency": "USD",
+    "abc_tier_a": 0.80,
+    "abc_tier_b": 0.95,
+    "high_value_min_target": 100000,
+}
+
+
+def load_extracts_into_raw(extracts_dir: Path, database: Path) -> None:
+    """Load ``<extract>.csv`` of ``extracts_dir`` into ``raw.<extract>`` of ``database``.
+
+    Every column as VARCHAR exactly as in the file (empty field = null), plus
+    ``_source_file``, ``_source_line`` (the header is line 1), ``_loaded_at`` and
+    ``_is_quarantined`` (false: the fixture has no broken row).
+    """
+    with duckdb.connect(str(database)) as con:
+        con.execute("create schema if not exists raw")
+        for extract in EXTRACT_NAMES:
+            path = extracts_dir / f"{extract}.csv"
+            con.execute(
+                f"""
+                create or replace table raw.{extract} as
+                select
+                    *,
+                    '{path.name}' as _source_file,
+                    cast(row_number() over () + 1 as bigint) as _source_line,
+                    cast(current_timestamp as timestamp) as _loaded_at,
+                    false as _is_quarantined
+                from read_csv(?, all_varchar = true, header = true)
+                """,
+                [str(path)],
+            )
+
+
+def add_quarantined_rows(database: Path) -> None:
+    """Rows that broke a rule, flagged as ingest flags them: staging must drop them.
+
+    Each one would break the build if it got through (an uncastable amount, a
+    duplicate key, an unknown enum value and reference).
+    """
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            """
+            insert into raw.account_targets by name
+            select 'A01' as account_id, 'FY2027-Q1' as period,
+                'lots' as target_amount, 'EUR' as currency_iso,
+                'account_targets.csv' as _source_file, 99 as _source_line,
+                cast(current_timestamp as timestamp) as _loaded_at, true as _is_quarantined
+            """
+        )
+        con.execute(
+            """
+            insert into raw.sellers by name
+            select 'S9' as seller_id, 'Nobody' as seller_name, 'NOWHERE' as territory_id,
+                'AE' as role, 'intern' as seniority, '2026-13-01' as hire_date,
+                '-1' as ote_amount, 'XXX' as currency_iso, 'fired' as status,
+                'sellers.csv' as _source_file, 99 as _source_line,
+                cast(current_timestamp as timestamp) as _loaded_at, true as _is_quarantined
+            """
+        )
+
+
+def run_dbt(*args: str, database: Path, work_dir: Path) -> subprocess.CompletedProcess[str]:
+    """Run the venv's dbt on dbt_project against ``database``, artifacts in ``work_dir``."""
+    dbt = Path(sys.executable).parent / "dbt"
+    env = {
+        **os.environ,
+        "QUOTA_DBT_DUCKDB_PATH": str(database),
+        "DO_NOT_TRACK": "1",
+    }
+    return subprocess.run(
+        [
+            str(dbt),
+            *args,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(work_dir / "target"),
+            "--log-path",
+            str(work_dir / "logs"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
