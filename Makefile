@@ -29,7 +29,6 @@ sample: install
 	else echo "$(EXTRACTS) is not empty: keeping its extracts"; fi
 
 run: manifest sample
-	mkdir -p $(DAGSTER_HOME)
 	$(VENV)/bin/quota-pipeline run --extracts $(EXTRACTS)
 
 lint: install
@@ -41,7 +40,7 @@ test: manifest lint
 	$(VENV)/bin/pytest -q
 
 dev: manifest
-	mkdir -p $(DAGSTER_HOME)
+	$(PY) -m quota_pipeline.automation.headless
 	$(VENV)/bin/dagster dev -h 127.0.0.1 -w workspace.yaml
 
 bench: manifest

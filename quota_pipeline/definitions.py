@@ -3,18 +3,17 @@
 `dagster dev`, workspace.yaml, the nightly schedule and `quota-pipeline run` all load this.
 """
 
-
-from dagster import Definitions
+from dagster import Definitions, colored_console_logger
 from dagster_dbt import DbtCliResource
 
-from quota_pipeline.automation.jobs import nightly_job, nightly_schedule
+from quota_pipeline.automation.jobs import nightly_job, nightly_schedule, step_events_logger
 from quota_pipeline.automation.sensors import run_log_on_failure, run_log_on_success
 from quota_pipeline.ingest.assets import ingest_assets
 from quota_pipeline.publish.assets import build_file, warehouse_asset
 from quota_pipeline.resources import QuotaPipelineResource
 from quota_pipeline.risk.assets import quota_risk, strategic_gaps
 from quota_pipeline.transform.assets import dbt_models
-from quota_pipeline.transform.project import dbt_project
+from quota_pipeline.transform.project import DBT_EXECUTABLE, dbt_project
 
 built_tables = [
     *(key for assets in ingest_assets for key in assets.keys),
@@ -24,12 +23,25 @@ built_tables = [
 ]
 
 defs = Definitions(
-    assets=[build_file, *ingest_assets, dbt_models, quota_risk, strategic_gaps, warehouse_asset(built_tables)],
+    assets=[
+        build_file,
+        *ingest_assets,
+        dbt_models,
+        quota_risk,
+        strategic_gaps,
+        warehouse_asset(built_tables),
+    ],
     jobs=[nightly_job],
     schedules=[nightly_schedule],
     sensors=[run_log_on_success, run_log_on_failure],
+    loggers={"console": colored_console_logger, "step_events": step_events_logger},
     resources={
         "quota": QuotaPipelineResource(),
-        "dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=dbt_project.profiles_dir, target=dbt_project.target),
+        "dbt": DbtCliResource(
+            project_dir=dbt_project,
+            profiles_dir=dbt_project.profiles_dir,
+            target=dbt_project.target,
+            dbt_executable=DBT_EXECUTABLE,
+        ),
     },
 )

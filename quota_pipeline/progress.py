@@ -14,6 +14,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+# The Python logger the job's step_events logger writes to (automation/jobs.py); named
+# here too so that importing this module does not import Dagster.
+STEP_EVENTS_LOGGER = "quota_pipeline.step_events"
+
 STEP_NAMES = {
     "publish__build_file": "build file",
     "dbt_models": "dbt build (staging, marts, tests)",
@@ -41,16 +45,15 @@ class Progress:
     """Stages and steps: a rich status line on a terminal, plain prints elsewhere."""
 
     def __init__(self) -> None:
-        self.console = Console(stderr=False)
-        self.interactive = sys.stdout.isatty()
+        # Bound now: during the run, sys.stdout/stderr are redirected into the run's log.
+        self.out = sys.stdout
+        self.console = Console(file=self.out)
+        self.interactive = self.out.isatty()
         self._status: Any = None
         self._handler = _StepHandler(self)
-        self._dagster_level = logging.NOTSET
 
     def __enter__(self) -> Progress:
-        dagster_logger = logging.getLogger("dagster")
-        self._dagster_level = dagster_logger.level
-        dagster_logger.addHandler(self._handler)
+        logging.getLogger(STEP_EVENTS_LOGGER).addHandler(self._handler)
         if self.interactive:
             self._status = self.console.status("starting")
             self._status.start()
@@ -62,7 +65,7 @@ class Progress:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        logging.getLogger("dagster").removeHandler(self._handler)
+        logging.getLogger(STEP_EVENTS_LOGGER).removeHandler(self._handler)
         if self._status is not None:
             self._status.stop()
 
@@ -77,7 +80,7 @@ class Progress:
             self._status.update(text)
             self.console.log(text)
         else:
-            print(text, flush=True)
+            print(text, file=self.out, flush=True)
 
     def table(self, title: str, rows: list[tuple[str, str]], footer: str = "") -> None:
         if self._status is not None:
@@ -91,15 +94,18 @@ class Progress:
                 table.add_row(name, value)
             self.console.print(table)
             return
-        print(title)
+        print(title, file=self.out)
         for name, value in rows:
-            print(f"  {name}: {value}")
+            print(f"  {name}: {value}", file=self.out)
         if footer:
-            print(footer)
+            print(footer, file=self.out, flush=True)
 
     def summary(self, outcome: Any) -> None:
         rows = [
-            ("status", "published" if outcome.exit_code == 0 else f"failed (exit {outcome.exit_code})"),
+            (
+                "status",
+                "published" if outcome.exit_code == 0 else f"failed (exit {outcome.exit_code})",
+            ),
             ("rows loaded", f"{outcome.rows_in:,}"),
             ("rows quarantined", f"{outcome.rows_quarantined:,}"),
             ("checks failed", f"{outcome.checks_failed:,}"),
@@ -111,4 +117,8 @@ class Progress:
         ]
         rows.append(("warehouse", str(outcome.warehouse)))
         rows.append(("run id", outcome.run_id or "-"))
-        self.table("quota-pipeline run", rows, footer=f"{outcome.seconds:.1f} s - {outcome.message}")
+        if outcome.log_file is not None:
+            rows.append(("full log", str(outcome.log_file)))
+        self.table(
+            "quota-pipeline run", rows, footer=f"{outcome.seconds:.1f} s - {outcome.message}"
+        )

@@ -29,10 +29,14 @@ class QuotaPipelineResource(ConfigurableResource):
     def settings(self) -> Settings:
         defaults = Settings.from_env()
         return Settings(
-            extracts_dir=Path(self.extracts_dir).resolve() if self.extracts_dir else defaults.extracts_dir,
+            extracts_dir=Path(self.extracts_dir).resolve()
+            if self.extracts_dir
+            else defaults.extracts_dir,
             warehouse=Path(self.warehouse).resolve() if self.warehouse else defaults.warehouse,
             ops_db=Path(self.ops_db).resolve() if self.ops_db else defaults.ops_db,
-            policy_file=Path(self.policy_file).resolve() if self.policy_file else defaults.policy_file,
+            policy_file=Path(self.policy_file).resolve()
+            if self.policy_file
+            else defaults.policy_file,
         )
 
     @cached_property

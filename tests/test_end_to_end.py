@@ -40,7 +40,16 @@ CONTRACT_TABLES = {
     "risk.strategic_gaps": "period territory_id topdown_target bottom_up_targets quota_sum strategic_gap "
     "unassigned_targets headcount_needed levers",
 }
-RAW = "territories sellers accounts account_targets quotas fiscal_periods fx_rates topdown_targets".split()
+RAW = [
+    "territories",
+    "sellers",
+    "accounts",
+    "account_targets",
+    "quotas",
+    "fiscal_periods",
+    "fx_rates",
+    "topdown_targets",
+]
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +84,9 @@ def columns_by_table(warehouse: Path) -> dict[str, set[str]]:
     return found
 
 
-def test_run_publishes_every_contract_table_then_failed_run_changes_nothing(generated, run_env, tmp_path):
+def test_run_publishes_every_contract_table_then_failed_run_changes_nothing(
+    generated, run_env, tmp_path
+):
     warehouse = run_env["warehouse"]
     first = run_cli("run", "--extracts", str(generated), "--warehouse", str(warehouse))
     assert first.returncode == 0, first.stdout + first.stderr
@@ -91,7 +102,9 @@ def test_run_publishes_every_contract_table_then_failed_run_changes_nothing(gene
         for table in CONTRACT_TABLES:
             if table != "dq.quarantine":
                 assert con.execute(f"select count(*) from {table}").fetchall()[0][0] > 0, table
-        levels = {r[0] for r in con.execute("select distinct risk_level from risk.quota_risk").fetchall()}
+        levels = {
+            r[0] for r in con.execute("select distinct risk_level from risk.quota_risk").fetchall()
+        }
         assert levels <= {"low", "medium", "high", "critical"} and "critical" in levels
         sellers, periods = con.execute(
             "select count(*) filter (where not _is_quarantined), "
@@ -140,7 +153,9 @@ def test_missing_column_exits_2_with_one_line(generated, run_env, tmp_path):
     for path in generated.iterdir():
         (broken / path.name).write_bytes(path.read_bytes())
     quotas = broken / "quotas.csv"
-    quotas.write_text(quotas.read_text(encoding="utf-8").replace("quota_amount", "amount", 1), encoding="utf-8")
+    quotas.write_text(
+        quotas.read_text(encoding="utf-8").replace("quota_amount", "amount", 1), encoding="utf-8"
+    )
     result = run_cli("run", "--extracts", str(broken))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()

@@ -19,7 +19,11 @@ def _write(tmp_path: Path, change: dict) -> Path:
 
 def test_repository_policy_has_contract_defaults(policy):
     assert policy.corporate_currency == "USD"
-    assert (policy.risk_bands.low, policy.risk_bands.medium, policy.risk_bands.high) == (1.0, 1.1, 1.25)
+    assert (policy.risk_bands.low, policy.risk_bands.medium, policy.risk_bands.high) == (
+        1.0,
+        1.1,
+        1.25,
+    )
     assert policy.ramp_curve == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert policy.seniority_multiplier["principal"] == 1.2
     assert policy.focus_multiplier["none"] == 1.0
@@ -32,7 +36,10 @@ def test_repository_policy_has_contract_defaults(policy):
     ("change", "expected"),
     [
         ({"max_top1_share": 1.5}, "max_top1_share: Input should be less than or equal to 1"),
-        ({"risk_bands": {"low": 1.2, "medium": 1.1, "high": 1.25}}, "risk_bands: Value error, bounds must ascend"),
+        (
+            {"risk_bands": {"low": 1.2, "medium": 1.1, "high": 1.25}},
+            "risk_bands: Value error, bounds must ascend",
+        ),
         ({"surprise": 1}, "surprise: unknown policy key"),
         ({"seniority_multiplier": {"junior": 1}}, "seniority_multiplier: Value error, missing mid"),
         ({"corporate_currency": "usd"}, "corporate_currency: String should match pattern"),

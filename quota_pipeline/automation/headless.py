@@ -9,6 +9,7 @@ failed ones included) and the summary the terminal shows.
 from __future__ import annotations
 
 import os
+from contextlib import redirect_stderr, redirect_stdout, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,9 @@ from quota_pipeline.publish.opsdb import RunRecord, record_run
 from quota_pipeline.settings import Settings
 
 USER_ERRORS = ("ExtractError", "PolicyError", "UsageError")
+# Dagster instantiates only the loggers named in run config: the console log (into the
+# run's log file) and the step events the terminal's progress display listens to.
+CLI_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "DEBUG"}}, "step_events": {}}}
 
 
 class Reporter(Protocol):
@@ -36,6 +40,7 @@ class Outcome:
     message: str
     run_id: str | None = None
     warehouse: Path | None = None
+    log_file: Path | None = None
     rows_in: int = 0
     rows_quarantined: int = 0
     checks_failed: int = 0
@@ -43,10 +48,27 @@ class Outcome:
     seconds: float = 0.0
 
 
+# A local instance: storage in DAGSTER_HOME itself, no telemetry (machines with no
+# internet), and a queue that never starts two runs of the nightly job at once in the UI.
+LOCAL_INSTANCE_YAML = """\
+# Written by quota-pipeline for a local instance; storage defaults to this folder.
+telemetry:
+  enabled: false
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 1
+"""
+
+
 def dagster_home(settings: Settings) -> Path:
-    """DAGSTER_HOME, defaulting to a folder beside the warehouse, created if missing."""
+    """DAGSTER_HOME (default: beside the warehouse), created with a dagster.yaml if missing."""
     home = Path(os.environ.get("DAGSTER_HOME") or settings.warehouse.parent / "dagster_home")
     home.mkdir(parents=True, exist_ok=True)
+    instance_yaml = home / "dagster.yaml"
+    if not instance_yaml.exists():
+        instance_yaml.write_text(LOCAL_INSTANCE_YAML, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home.resolve())
     return home
 
@@ -73,11 +95,18 @@ def _execute(settings: Settings, reporter: Reporter, started: datetime) -> Outco
     from quota_pipeline.definitions import defs
 
     job = defs.resolve_job_def(NIGHTLY_JOB_NAME)
-    reporter.stage(f"running {NIGHTLY_JOB_NAME} (DAGSTER_HOME={home})")
-    with DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance, raise_on_error=False, tags={"quota/launched_by": "cli"}
-        )
+    log_file = run_log_file(settings, started)
+    reporter.stage(f"running {NIGHTLY_JOB_NAME} (DAGSTER_HOME={home}, log {log_file})")
+    with DagsterInstance.get() as instance, log_file.open("w", encoding="utf-8") as log:
+        # Dagster's event lines and dbt's output go to the run's log file; the terminal
+        # gets one line per step from the reporter.
+        with redirect_stdout(log), redirect_stderr(log):
+            result = job.execute_in_process(
+                run_config=CLI_RUN_CONFIG,
+                instance=instance,
+                raise_on_error=False,
+                tags={"quota/launched_by": "cli"},
+            )
         run_id = result.run_id
         status = "success" if result.success else "failed"
         message = None if result.success else first_failure(instance, run_id)
@@ -89,6 +118,7 @@ def _execute(settings: Settings, reporter: Reporter, started: datetime) -> Outco
         message=f"published {settings.warehouse}" if result.success else (message or "run failed"),
         run_id=run_id,
         warehouse=settings.warehouse,
+        log_file=log_file,
         rows_in=record.rows_in or 0,
         rows_quarantined=record.rows_quarantined or 0,
         checks_failed=record.checks_failed or 0,
@@ -97,6 +127,13 @@ def _execute(settings: Settings, reporter: Reporter, started: datetime) -> Outco
     if result.success:
         outcome.risk_levels = _risk_levels(settings.warehouse)
     return outcome
+
+
+def run_log_file(settings: Settings, started: datetime) -> Path:
+    """logs/run-<UTC time>.log beside the warehouse: the full Dagster and dbt output."""
+    folder = settings.warehouse.parent / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"run-{started:%Y%m%dT%H%M%S}.log"
 
 
 def _failure_code(result: object) -> int:
@@ -114,15 +151,13 @@ def _failure_code(result: object) -> int:
 
 def _risk_levels(warehouse: Path) -> dict[str, int]:
     with connect(warehouse, read_only=True) as con:
-        rows = con.execute(
-            "select risk_level, count(*) from risk.quota_risk group by 1"
-        ).fetchall()
+        rows = con.execute("select risk_level, count(*) from risk.quota_risk group by 1").fetchall()
     return {level: count for level, count in rows}
 
 
 def _record_refused(settings: Settings, started: datetime, message: str) -> None:
     """A run refused at preflight is still a run the operators must see."""
-    try:
+    with suppress(OSError, QuotaPipelineError):
         record_run(
             settings.ops_db,
             RunRecord(
@@ -133,5 +168,7 @@ def _record_refused(settings: Settings, started: datetime, message: str) -> None
                 message=message,
             ),
         )
-    except (OSError, QuotaPipelineError):
-        pass
+
+
+if __name__ == "__main__":
+    print(dagster_home(Settings.from_env()))

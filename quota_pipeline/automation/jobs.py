@@ -5,10 +5,30 @@ file that DuckDB lets only one process write, and a process per step would pay P
 dbt start-up eight-plus times for nothing.
 """
 
-
+import logging
 import os
 
-from dagster import AssetSelection, ScheduleDefinition, define_asset_job, in_process_executor
+from dagster import (
+    AssetSelection,
+    InitLoggerContext,
+    ScheduleDefinition,
+    define_asset_job,
+    in_process_executor,
+    logger,
+)
+
+# Step events also go to this Python logger, where `quota-pipeline run` listens to show
+# progress. Nothing listens in UI runs, and it never propagates to the root logger.
+from quota_pipeline.progress import STEP_EVENTS_LOGGER
+
+
+@logger(description="Forwards run events to the quota_pipeline.step_events Python logger.")
+def step_events_logger(_context: InitLoggerContext) -> logging.Logger:
+    events = logging.getLogger(STEP_EVENTS_LOGGER)
+    events.setLevel(logging.DEBUG)
+    events.propagate = False
+    return events
+
 
 NIGHTLY_JOB_NAME = "nightly_recompute"
 

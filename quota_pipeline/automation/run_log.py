@@ -52,15 +52,27 @@ def summarise_run(
 
 
 def first_failure(instance: DagsterInstance, run_id: str) -> str | None:
-    """The first step failure's error message, one line."""
-    for record in instance.get_records_for_run(run_id, of_type=DagsterEventType.STEP_FAILURE).records:
-        data = record.event_log_entry.dagster_event.event_specific_data
-        error = getattr(data, "error", None)
-        if error is not None:
-            return error.message.strip().splitlines()[0] if error.message.strip() else None
+    """The first step failure as one line: the step and its root cause's message.
+
+    Dagster wraps the asset's own exception ("Error occurred while executing op ..."); the
+    innermost cause is what the operator needs (a quarantine limit, a dbt test, a bad file).
+    """
+    for record in instance.get_records_for_run(
+        run_id, of_type=DagsterEventType.STEP_FAILURE
+    ).records:
+        event = record.event_log_entry.dagster_event
+        error = getattr(event.event_specific_data, "error", None)
+        if error is None:
+            continue
+        while error.cause is not None:
+            error = error.cause
+        lines = [line for line in error.message.strip().splitlines() if line.strip()]
+        text = lines[0] if lines else error.cls_name or "unknown error"
+        for prefix in (f"{error.cls_name}: ", f"{error.cls_name}:"):
+            text = text.removeprefix(prefix)
+        return f"step {event.step_key}: {text.strip()}"
     return None
 
 
 def _timestamp(value: float | None) -> datetime | None:
     return datetime.fromtimestamp(value, UTC).replace(tzinfo=None) if value else None
-

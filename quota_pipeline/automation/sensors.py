@@ -4,7 +4,6 @@ Runs launched from the UI or the schedule are recorded here; headless CLI runs r
 themselves (no daemon needed) and the upsert on run_id makes a second sighting harmless.
 """
 
-
 from dagster import DagsterRunStatus, RunStatusSensorContext, run_status_sensor
 
 from quota_pipeline.automation.jobs import nightly_job

@@ -5,7 +5,6 @@ keys raw/<extract>, dependencies on the extracts each one references, metadata, 
 check that blocks the run when an extract's quarantined share exceeds the policy.
 """
 
-
 from datetime import UTC, datetime
 
 from dagster import (
@@ -48,7 +47,9 @@ def _quarantine_check(result: LoadResult, limit: float, key: AssetKey) -> AssetC
             "quarantined": result.quarantined,
             "quarantine_share": result.quarantine_share,
             "max_quarantine_share": limit,
-            "examples": MetadataValue.md("\n".join(f"- {r}" for r in result.sample_reasons) or "none"),
+            "examples": MetadataValue.md(
+                "\n".join(f"- {r}" for r in result.sample_reasons) or "none"
+            ),
         },
     )
 
@@ -74,7 +75,9 @@ def build_ingest_asset(spec: ExtractSpec) -> AssetsDefinition:
     def _ingest(quota: QuotaPipelineResource) -> MaterializeResult:
         extract = find_extract_file(quota.settings.extracts_dir, spec)
         with quota.build_connection() as con:
-            result = load_extract(con, extract, quota.policy, datetime.now(UTC).replace(tzinfo=None))
+            result = load_extract(
+                con, extract, quota.policy, datetime.now(UTC).replace(tzinfo=None)
+            )
         return MaterializeResult(
             metadata={
                 "dagster/row_count": result.rows,

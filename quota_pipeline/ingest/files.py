@@ -60,10 +60,12 @@ def header_columns(con: duckdb.DuckDBPyConnection, extract: ExtractFile) -> list
     """Column names as the file declares them; unreadable files end in ExtractError."""
     try:
         if extract.is_parquet:
-            relation = con.sql("select * from read_parquet($path) limit 0", params={"path": str(extract.path)})
+            relation = con.sql(
+                "select * from read_parquet($path) limit 0", params={"path": str(extract.path)}
+            )
         else:
             relation = con.sql(
-                f"select * from read_csv($path, {CSV_OPTIONS}) limit 0",  # noqa: S608
+                f"select * from read_csv($path, {CSV_OPTIONS}) limit 0",
                 params={"path": str(extract.path)},
             )
         return list(relation.columns)

@@ -82,7 +82,7 @@ def load_extract(
     check_header(extract, columns)
     file_table = f"file_{spec.name}"
     rejected = _read_into(con, extract, columns, file_table)
-    rows = con.execute(f"select count(*) from {file_table}").fetchall()[0][0]  # noqa: S608
+    rows = con.execute(f"select count(*) from {file_table}").fetchall()[0][0]
     if rows + len(rejected) == 0 and not spec.may_be_empty:
         raise ExtractError(f"{extract.path}: extract has no rows")
     line = _attach_lines(con, extract, file_table, rows, rejected)
@@ -105,14 +105,14 @@ def _read_into(
     try:
         if extract.is_parquet:
             con.execute(
-                f"create temp table {table} as select {select_list}, "  # noqa: S608
+                f"create temp table {table} as select {select_list}, "
                 "file_row_number + 1 as _record_line from read_parquet($path, file_row_number = true)"
                 " order by file_row_number",
                 {"path": str(extract.path)},
             )
             return []
         con.execute(
-            f"create temp table {table} as select {select_list} "  # noqa: S608
+            f"create temp table {table} as select {select_list} "
             f"from read_csv($path, {CSV_OPTIONS})",
             {"path": str(extract.path)},
         )
@@ -151,7 +151,7 @@ def _attach_lines(
     rejected[:] = [(int(starts[index]), text, message) for index, text, message in rejected]
     con.register("record_lines", pa.table({"_record_line": pa.array(accepted, pa.int64())}))
     con.execute(
-        f"create or replace temp table {table} as "  # noqa: S608
+        f"create or replace temp table {table} as "
         f"select * from {table} positional join record_lines"
     )
     con.unregister("record_lines")
@@ -216,7 +216,7 @@ def _checked_select(
             _reason as _quarantine_reason,
             _record_key as _record_key
         from checked
-    """  # noqa: S608
+    """
     return sql, params
 
 
@@ -319,21 +319,30 @@ def _write_quarantine(
     loaded_at: datetime,
 ) -> None:
     con.execute("delete from dq.quarantine where extract = $extract", {"extract": spec.name})
-    record = "to_json(struct_pack(" + ", ".join(f"{q(n)} := {q(n)}" for n in spec.column_names) + "))"
+    record = (
+        "to_json(struct_pack(" + ", ".join(f"{q(n)} := {q(n)}" for n in spec.column_names) + "))"
+    )
     con.execute(
         f"""
         insert into dq.quarantine
         select $extract, _source_file, _source_line, _record_key, _quarantine_reason,
                cast({record} as varchar), _loaded_at
         from raw.{q(spec.name)} where _is_quarantined
-        """,  # noqa: S608
+        """,
         {"extract": spec.name},
     )
     if rejected:
         con.executemany(
             "insert into dq.quarantine values ($1, $2, $3, null, $4, $5, $6)",
             [
-                (spec.name, source_file, line, f"malformed line ({message.lower()})", text, loaded_at)
+                (
+                    spec.name,
+                    source_file,
+                    line,
+                    f"malformed line ({message.lower()})",
+                    text,
+                    loaded_at,
+                )
                 for line, text, message in rejected
             ],
         )
@@ -343,7 +352,7 @@ def _summarise(
     con: duckdb.DuckDBPyConnection, spec: ExtractSpec, source_file: str, malformed: int
 ) -> LoadResult:
     rows, quarantined = con.execute(
-        f"select count(*), count(*) filter (where _is_quarantined) from raw.{q(spec.name)}"  # noqa: S608
+        f"select count(*), count(*) filter (where _is_quarantined) from raw.{q(spec.name)}"
     ).fetchall()[0]
     samples = con.execute(
         "select 'line ' || source_line || ': ' || reason from dq.quarantine "

@@ -5,7 +5,6 @@ between the build file and Polars. The frames are per seller and per territory
 aggregates (sellers x periods), never the account table, so they stay small at any scale.
 """
 
-
 import duckdb
 import polars as pl
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
@@ -20,7 +19,7 @@ TERRITORY_CLOSURE = AssetKey(["intermediate", "int_territory_closure"])
 
 def read_table(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
     """A whole (small, aggregated) table as a Polars frame, via Arrow."""
-    return pl.from_arrow(con.sql(f"select * from {table}").to_arrow_table())  # noqa: S608
+    return pl.from_arrow(con.sql(f"select * from {table}").to_arrow_table())
 
 
 def write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
@@ -30,7 +29,7 @@ def write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame)
     con.execute(f"create schema if not exists {schema}")
     con.register("risk_frame", arrow_frame)
     try:
-        con.execute(f"create or replace table {table} as select * from risk_frame")  # noqa: S608
+        con.execute(f"create or replace table {table} as select * from risk_frame")
     finally:
         con.unregister("risk_frame")
 
@@ -63,9 +62,13 @@ def quota_risk(context: AssetExecutionContext, quota: QuotaPipelineResource) -> 
     return MaterializeResult(
         metadata={
             "dagster/row_count": risk.height,
-            **{f"sellers_{level}": int(by_level.get(level, 0)) for level in ("low", "medium", "high", "critical")},
+            **{
+                f"sellers_{level}": int(by_level.get(level, 0))
+                for level in ("low", "medium", "high", "critical")
+            },
             "top_risks": _preview(
-                worst, ["period", "seller_id", "quota", "adjusted_capacity", "risk_level", "reasons"]
+                worst,
+                ["period", "seller_id", "quota", "adjusted_capacity", "risk_level", "reasons"],
             ),
         }
     )

@@ -6,13 +6,17 @@ ingest assets (raw/<extract>), models onto <schema>/<model>, and dbt data tests 
 asset checks. The dbt profile writes into this run's build file.
 """
 
-
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
 
 from quota_pipeline.resources import QuotaPipelineResource
 from quota_pipeline.transform.project import dbt_environment, dbt_project, dbt_vars, ensure_manifest

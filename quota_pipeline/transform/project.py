@@ -20,6 +20,8 @@ from quota_pipeline.policy import Policy, load_policy
 from quota_pipeline.settings import DBT_PROJECT_DIR, Settings
 
 DBT_TARGET = os.environ.get("QUOTA_DBT_TARGET", "duckdb")
+# The dbt installed beside this Python (the project's venv), whatever PATH says.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,
@@ -42,9 +44,8 @@ def parse_manifest(settings: Settings | None = None) -> Path:
     settings = settings or Settings.from_env()
     policy = load_policy(settings.policy_file)
     env = {**os.environ, **dbt_environment(settings.build_file)}
-    dbt = Path(sys.executable).with_name("dbt")
     command = [
-        str(dbt),
+        DBT_EXECUTABLE,
         "parse",
         "--project-dir", str(DBT_PROJECT_DIR),
         "--profiles-dir", str(DBT_PROJECT_DIR),

@@ -120,7 +120,7 @@ def test_cascade_unknown_reference_after_parent_quarantined(extracts, policy):
 
 def test_both_formats_present_is_refused(extracts):
     (extracts / "quotas.parquet").write_bytes(b"PAR1")
-    with pytest.raises(ExtractError, match="both quotas.csv and quotas.parquet exist"):
+    with pytest.raises(ExtractError, match=r"both quotas\.csv and quotas\.parquet exist"):
         find_extract_file(extracts, SPECS["quotas"])
 
 
@@ -128,7 +128,9 @@ def test_missing_required_column_names_it(extracts, policy):
     path = extracts / "fiscal_periods.csv"
     text = path.read_text(encoding="utf-8").replace("end_date", "finish_date", 1)
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ExtractError, match=r"fiscal_periods.csv:1: missing required column end_date"):
+    with pytest.raises(
+        ExtractError, match=r"fiscal_periods.csv:1: missing required column end_date"
+    ):
         load(extracts, policy)
 
 
