@@ -26,6 +26,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--extracts", type=Path, help="extracts folder (QUOTA_EXTRACTS_DIR)")
     run.add_argument("--warehouse", type=Path, help="published DuckDB file (QUOTA_WAREHOUSE)")
     run.add_argument("--policy", type=Path, help="planning policy YAML (QUOTA_POLICY)")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="recompute even when no extract, policy or code changed since the last publish",
+    )
     generate = commands.add_parser("generate", help="write realistic synthetic extracts")
     generate.add_argument("--out", type=Path, required=True, help="folder to write into")
     generate.add_argument("--accounts", type=_positive, default=10_000)
@@ -76,7 +81,7 @@ def _run(arguments: argparse.Namespace) -> int:
     settings = _settings(arguments)
     settings.export()
     with Progress() as progress:
-        outcome = run_pipeline(settings, progress)
+        outcome = run_pipeline(settings, progress, force=arguments.force)
         progress.summary(outcome)
     return outcome.exit_code
 

@@ -101,24 +101,28 @@ class Progress:
             print(footer, file=self.out, flush=True)
 
     def summary(self, outcome: Any) -> None:
-        rows = [
-            (
-                "status",
-                "published" if outcome.exit_code == 0 else f"failed (exit {outcome.exit_code})",
-            ),
-            ("rows loaded", f"{outcome.rows_in:,}"),
-            ("rows quarantined", f"{outcome.rows_quarantined:,}"),
-            ("checks failed", f"{outcome.checks_failed:,}"),
-        ]
+        rows = [("status", _status(outcome))]
+        if not outcome.skipped:
+            rows += [
+                ("rows loaded", f"{outcome.rows_in:,}"),
+                ("rows quarantined", f"{outcome.rows_quarantined:,}"),
+                ("checks failed", f"{outcome.checks_failed:,}"),
+            ]
         rows += [
             (f"sellers {level}", f"{outcome.risk_levels.get(level, 0):,}")
             for level in ("low", "medium", "high", "critical")
             if outcome.risk_levels
         ]
         rows.append(("warehouse", str(outcome.warehouse)))
-        rows.append(("run id", outcome.run_id or "-"))
+        rows.append(("published run" if outcome.skipped else "run id", outcome.run_id or "-"))
         if outcome.log_file is not None:
             rows.append(("full log", str(outcome.log_file)))
         self.table(
             "quota-pipeline run", rows, footer=f"{outcome.seconds:.1f} s - {outcome.message}"
         )
+
+
+def _status(outcome: Any) -> str:
+    if outcome.exit_code != 0:
+        return f"failed (exit {outcome.exit_code})"
+    return "unchanged, nothing recomputed" if outcome.skipped else "published"

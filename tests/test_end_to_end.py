@@ -116,6 +116,16 @@ def test_run_publishes_every_contract_table_then_failed_run_changes_nothing(
         status, rows_in = ops.execute("select status, rows_in from run_log").fetchall()[0]
         assert status == "success" and rows_in > 3_000
 
+    # Nothing changed: the next run says so in seconds, publishes nothing, logs it.
+    published = digest(warehouse)
+    unchanged = run_cli("run", "--extracts", str(generated), "--warehouse", str(warehouse))
+    assert unchanged.returncode == 0, unchanged.stdout + unchanged.stderr
+    assert "nothing to recompute" in unchanged.stdout
+    assert digest(warehouse) == published
+    with duckdb.connect(str(run_env["ops_db"]), read_only=True) as ops:
+        statuses = [r[0] for r in ops.execute("select status from run_log").fetchall()]
+    assert sorted(statuses) == ["success", "unchanged"]
+
     # A reader holds the published file while the next run fails on bad data.
     reader = duckdb.connect(str(warehouse), read_only=True)
     before = digest(warehouse)

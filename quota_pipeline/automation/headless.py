@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from quota_pipeline.automation.fingerprint import input_fingerprint
 from quota_pipeline.automation.preflight import preflight
 from quota_pipeline.errors import QuotaPipelineError, UsageError
 from quota_pipeline.publish.build import connect, run_lock
-from quota_pipeline.publish.opsdb import RunRecord, record_run
+from quota_pipeline.publish.opsdb import RunRecord, last_published_fingerprint, record_run
 from quota_pipeline.settings import Settings
 
 USER_ERRORS = ("ExtractError", "PolicyError", "UsageError")
@@ -46,6 +47,7 @@ class Outcome:
     checks_failed: int = 0
     risk_levels: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    skipped: bool = False
 
 
 # A local instance: storage in DAGSTER_HOME itself, no telemetry (machines with no
@@ -73,19 +75,62 @@ def dagster_home(settings: Settings) -> Path:
     return home
 
 
-def run_pipeline(settings: Settings, reporter: Reporter) -> Outcome:
+def run_pipeline(settings: Settings, reporter: Reporter, *, force: bool = False) -> Outcome:
+    """One recomputation; skipped when nothing changed since the last publish (unless force)."""
     started = datetime.now(UTC).replace(tzinfo=None)
     reporter.stage("checking policy and extract files")
     try:
-        preflight(settings)
+        _policy, extracts = preflight(settings)
     except UsageError as error:
         _record_refused(settings, started, str(error))
         raise
     with run_lock(settings):
-        return _execute(settings, reporter, started)
+        fingerprint = input_fingerprint(extracts, settings.policy_file)
+        if not force:
+            unchanged = _unchanged_since_publish(settings, fingerprint, started)
+            if unchanged is not None:
+                return unchanged
+        return _execute(settings, reporter, started, fingerprint)
 
 
-def _execute(settings: Settings, reporter: Reporter, started: datetime) -> Outcome:
+def _unchanged_since_publish(
+    settings: Settings, fingerprint: str, started: datetime
+) -> Outcome | None:
+    """An Outcome saying so when the inputs hash as the published warehouse's did."""
+    last = last_published_fingerprint(settings.ops_db)
+    if last is None or last[0] != fingerprint or not settings.warehouse.exists():
+        return None
+    _fingerprint, run_id, finished_at = last
+    message = (
+        f"no extract, policy or code changed since run {run_id} published at "
+        f"{finished_at:%Y-%m-%d %H:%M:%S} UTC: nothing to recompute (use --force to rebuild)"
+    )
+    finished = datetime.now(UTC).replace(tzinfo=None)
+    record_run(
+        settings.ops_db,
+        RunRecord(
+            run_id=f"unchanged-{started:%Y%m%dT%H%M%S%f}",
+            started_at=started,
+            finished_at=finished,
+            status="unchanged",
+            message=message,
+            fingerprint=fingerprint,
+        ),
+    )
+    return Outcome(
+        exit_code=0,
+        message=message,
+        run_id=run_id,
+        warehouse=settings.warehouse,
+        risk_levels=_risk_levels(settings.warehouse),
+        seconds=(finished - started).total_seconds(),
+        skipped=True,
+    )
+
+
+def _execute(
+    settings: Settings, reporter: Reporter, started: datetime, fingerprint: str
+) -> Outcome:
     reporter.stage("loading pipeline definitions")
     home = dagster_home(settings)
     from dagster import DagsterInstance
@@ -111,7 +156,13 @@ def _execute(settings: Settings, reporter: Reporter, started: datetime) -> Outco
         status = "success" if result.success else "failed"
         message = None if result.success else first_failure(instance, run_id)
         record = summarise_run(instance, run_id, status, message)
-    record = RunRecord(**{**record.__dict__, "started_at": record.started_at or started})
+    record = RunRecord(
+        **{
+            **record.__dict__,
+            "started_at": record.started_at or started,
+            "fingerprint": fingerprint if result.success else None,
+        }
+    )
     record_run(settings.ops_db, record)
     outcome = Outcome(
         exit_code=0 if result.success else _failure_code(result),

@@ -23,8 +23,11 @@ create table if not exists run_log (
     rows_in bigint,
     rows_quarantined bigint,
     checks_failed integer,
-    message varchar
+    message varchar,
+    fingerprint varchar
 );
+-- ops databases written before incremental runs existed
+alter table run_log add column if not exists fingerprint varchar;
 create table if not exists alerts (
     alert_id varchar primary key,
     run_id varchar,
@@ -47,6 +50,7 @@ class RunRecord:
     rows_quarantined: int | None = None
     checks_failed: int | None = None
     message: str | None = None
+    fingerprint: str | None = None
 
 
 def _connect(path: Path) -> duckdb.DuckDBPyConnection:
@@ -61,8 +65,10 @@ def record_run(path: Path, record: RunRecord) -> None:
     with _connect(path) as con:
         con.execute(
             """
-            insert into run_log values ($run_id, $started_at, $finished_at, $status,
-                $rows_in, $rows_quarantined, $checks_failed, $message)
+            insert into run_log (run_id, started_at, finished_at, status, rows_in,
+                rows_quarantined, checks_failed, message, fingerprint)
+            values ($run_id, $started_at, $finished_at, $status, $rows_in,
+                $rows_quarantined, $checks_failed, $message, $fingerprint)
             on conflict (run_id) do update set
                 started_at = coalesce(excluded.started_at, run_log.started_at),
                 finished_at = coalesce(excluded.finished_at, run_log.finished_at),
@@ -70,7 +76,8 @@ def record_run(path: Path, record: RunRecord) -> None:
                 rows_in = coalesce(excluded.rows_in, run_log.rows_in),
                 rows_quarantined = coalesce(excluded.rows_quarantined, run_log.rows_quarantined),
                 checks_failed = coalesce(excluded.checks_failed, run_log.checks_failed),
-                message = coalesce(excluded.message, run_log.message)
+                message = coalesce(excluded.message, run_log.message),
+                fingerprint = coalesce(excluded.fingerprint, run_log.fingerprint)
             """,
             {
                 "run_id": record.run_id,
@@ -81,6 +88,7 @@ def record_run(path: Path, record: RunRecord) -> None:
                 "rows_quarantined": record.rows_quarantined,
                 "checks_failed": record.checks_failed,
                 "message": record.message,
+                "fingerprint": record.fingerprint,
             },
         )
 
@@ -126,3 +134,17 @@ def last_success(path: Path) -> datetime | None:
         return con.execute(
             "select max(finished_at) from run_log where status = 'success'"
         ).fetchall()[0][0]
+
+
+def last_published_fingerprint(path: Path) -> tuple[str, str, datetime] | None:
+    """(fingerprint, run_id, finished_at) of the newest successful run, if it has one."""
+    if not path.exists():
+        return None
+    with _connect(path) as con:
+        rows = con.execute(
+            "select fingerprint, run_id, finished_at from run_log "
+            "where status = 'success' order by finished_at desc limit 1"
+        ).fetchall()
+    if not rows or rows[0][0] is None:
+        return None
+    return rows[0][0], rows[0][1], rows[0][2]

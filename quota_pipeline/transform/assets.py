@@ -46,7 +46,8 @@ def dbt_models(
 ) -> Iterator[Any]:
     os.environ.update(dbt_environment(quota.settings.build_file))
     invocation = dbt.cli(
-        ["build", "--vars", dbt_vars(quota.policy)],
+        # Unit tests check the SQL, not the night's data: they run in the test suite.
+        ["build", "--vars", dbt_vars(quota.policy), "--exclude-resource-type", "unit_test"],
         context=context,
         target_path=dbt_project.target_path,
     )

@@ -1,8 +1,6 @@
 """Build a DuckDB warehouse from a fixture extract folder with the real dbt project.
 
-``load_extracts_into_raw`` is a stand-in for the ingest step written with plain DuckDB:
-swap it for the real ingest once that exists; the dbt side only relies on the raw.*
-shape of CONTRACT.md section 4 plus ``_is_quarantined``.
+``load_extracts_into_raw`` runs the real ingest loader; dbt then builds on its raw.* tables.
 """
 
 from __future__ import annotations
@@ -10,15 +8,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
-from quota_pipeline.ingest.specs import EXTRACT_NAMES
+from quota_pipeline.ingest.loader import load_all
+from quota_pipeline.policy import load_policy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 SMALL_EXTRACTS = REPO_ROOT / "tests" / "fixtures" / "small"
+POLICY_FILE = REPO_ROOT / "planning_policy.yaml"
 
 # The policy these tests were computed by hand with (the contract's defaults). Passed
 # with --vars exactly as the pipeline passes Policy.dbt_vars().
@@ -31,29 +32,13 @@ TEST_POLICY_VARS = {
 
 
 def load_extracts_into_raw(extracts_dir: Path, database: Path) -> None:
-    """Load ``<extract>.csv`` of ``extracts_dir`` into ``raw.<extract>`` of ``database``.
+    """Load every extract of ``extracts_dir`` into ``raw.*`` with the real ingest code.
 
-    Every column as VARCHAR exactly as in the file (empty field = null), plus
-    ``_source_file``, ``_source_line`` (the header is line 1), ``_loaded_at`` and
-    ``_is_quarantined`` (false: the fixture has no broken row).
+    The same loader the Dagster ingest assets run, so dbt is tested on exactly the raw
+    shape the pipeline produces (text columns, source lines, quarantine flags).
     """
     with duckdb.connect(str(database)) as con:
-        con.execute("create schema if not exists raw")
-        for extract in EXTRACT_NAMES:
-            path = extracts_dir / f"{extract}.csv"
-            con.execute(
-                f"""
-                create or replace table raw.{extract} as
-                select
-                    *,
-                    '{path.name}' as _source_file,
-                    cast(row_number() over () + 1 as bigint) as _source_line,
-                    cast(current_timestamp as timestamp) as _loaded_at,
-                    false as _is_quarantined
-                from read_csv(?, all_varchar = true, header = true)
-                """,
-                [str(path)],
-            )
+        load_all(con, extracts_dir, load_policy(POLICY_FILE), datetime(2026, 1, 1))
 
 
 def add_quarantined_rows(database: Path) -> None:
