@@ -421,4 +421,6 @@ def test_module_entry_point(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["--out", str(tmp_path), "--accounts", "500", "--format", "parquet"]) == 0
     assert "accounts" in capsys.readouterr().out
     assert len(list(tmp_path.glob("*.parquet"))) == 8
-    assert main(["--out", str(tmp_path), "--accounts", "0"]) == 2
+    with pytest.raises(SystemExit) as refused:
+        main(["--out", str(tmp_path), "--accounts", "0"])
+    assert refused.value.code == 2
