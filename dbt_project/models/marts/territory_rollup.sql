@@ -70,16 +70,31 @@ territory_depths as (
 
 ),
 
+{# Each fact is aggregated per territory first, then summed up the closure: the
+    closure join then multiplies a few thousand territory rows, not every account. #}
+
+territory_accounts as (
+
+    select
+        territory_id,
+        count(*) as account_count
+
+    from accounts
+
+    group by territory_id
+
+),
+
 subtree_accounts as (
 
     select
         closure.ancestor_territory_id as territory_id,
-        count(*) as account_count
+        sum(territory_accounts.account_count) as account_count
 
     from closure
 
-    inner join accounts
-        on closure.territory_id = accounts.territory_id
+    inner join territory_accounts
+        on closure.territory_id = territory_accounts.territory_id
 
     group by closure.ancestor_territory_id
 
@@ -102,28 +117,42 @@ subtree_sellers as (
 
 ),
 
-subtree_targets as (
+territory_targets as (
 
     select
-        closure.ancestor_territory_id as territory_id,
-        account_targets.period,
-        sum(account_targets.target_amount_corp) as bottom_up_targets,
+        territory_id,
+        period,
+        sum(target_amount_corp) as bottom_up_targets,
 
         sum(
             case
                 when
-                    account_targets.owner_seller_id is null
-                    or account_targets.owner_status = 'terminated'
-                    then account_targets.target_amount_corp
+                    owner_seller_id is null
+                    or owner_status = 'terminated'
+                    then target_amount_corp
             end
         ) as unassigned_targets
 
+    from account_targets
+
+    group by territory_id, period
+
+),
+
+subtree_targets as (
+
+    select
+        closure.ancestor_territory_id as territory_id,
+        territory_targets.period,
+        sum(territory_targets.bottom_up_targets) as bottom_up_targets,
+        sum(territory_targets.unassigned_targets) as unassigned_targets
+
     from closure
 
-    inner join account_targets
-        on closure.territory_id = account_targets.territory_id
+    inner join territory_targets
+        on closure.territory_id = territory_targets.territory_id
 
-    group by closure.ancestor_territory_id, account_targets.period
+    group by closure.ancestor_territory_id, territory_targets.period
 
 ),
 
