@@ -40,3 +40,24 @@ def test_sources_are_the_ingest_assets():
     graph = defs.resolve_asset_graph()
     staging = graph.get(AssetKey(["staging", "stg_accounts"]))
     assert AssetKey(["raw", "accounts"]) in staging.parent_keys
+
+
+def test_workspace_yaml_loads_the_same_definitions(tmp_path):
+    """What `dagster dev -w workspace.yaml` loads: validated by Dagster's own CLI."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    dagster = Path(sys.executable).with_name("dagster")
+    result = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "All code locations passed validation" in result.stdout + result.stderr
