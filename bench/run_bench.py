@@ -24,6 +24,7 @@ import contextlib
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import subprocess
@@ -131,6 +132,7 @@ class Measured:
     exit_code: int
     seconds: float
     peak_rss_mb: float
+    cpu_seconds: float
     stdout: Path
     stderr: Path
     timed_out: bool = False
@@ -157,6 +159,9 @@ def measure(
     """
     stdout, stderr = log_prefix.with_suffix(".stdout"), log_prefix.with_suffix(".stderr")
     with stdout.open("wb") as out, stderr.open("wb") as err:
+        # CPU of the whole tree: every reaped descendant adds to RUSAGE_CHILDREN. Unlike
+        # wall time it barely moves when other work shares the machine.
+        cpu_before = _children_cpu_seconds()
         started = time.perf_counter()
         process = subprocess.Popen(
             command, stdout=out, stderr=err, env=env, cwd=REPO_ROOT, start_new_session=True
@@ -176,6 +181,7 @@ def measure(
             timer.cancel()
             sampler.stop()
         seconds = time.perf_counter() - started
+    cpu_seconds = _children_cpu_seconds() - cpu_before
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
     # ru_maxrss is in kilobytes on Linux.
     peak = max(sampler.peak_bytes, usage.ru_maxrss * KB)
@@ -183,10 +189,16 @@ def measure(
         exit_code=process.returncode,
         seconds=seconds,
         peak_rss_mb=peak / BYTES_PER_MB,
+        cpu_seconds=cpu_seconds,
         stdout=stdout,
         stderr=stderr,
         timed_out=killed.is_set(),
     )
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _kill_session(pid: int, killed: threading.Event) -> None:
@@ -288,6 +300,8 @@ class SizeResult:
     floor_seconds: float | None = None
     ratio: float | None = None
     pipeline_peak_rss_mb: float | None = None
+    pipeline_cpu_seconds: float | None = None
+    floor_cpu_seconds: float | None = None
     floor_peak_rss_mb: float | None = None
     pipeline_exit_code: int | None = None
     floor_exit_code: int | None = None
@@ -318,6 +332,8 @@ def print_table(results: list[SizeResult]) -> None:
         "ratio",
         "pipeline MB",
         "floor MB",
+        "pipeline cpu s",
+        "floor cpu s",
     )
     rows = [
         (
@@ -328,6 +344,8 @@ def print_table(results: list[SizeResult]) -> None:
             _cell(result.ratio, 1),
             _cell(result.pipeline_peak_rss_mb, 0),
             _cell(result.floor_peak_rss_mb, 0),
+            _cell(result.pipeline_cpu_seconds, 1),
+            _cell(result.floor_cpu_seconds, 1),
         )
         for result in results
     ]
@@ -415,11 +433,15 @@ def _pipeline_attempt(
     if not pipeline.ok:
         _report_failure("pipeline", pipeline, result)
         return False
-    print(f"  pipeline{label}: {pipeline.seconds:.2f} s, {pipeline.peak_rss_mb:,.0f} MB")
+    print(
+        f"  pipeline{label}: {pipeline.seconds:.2f} s, {pipeline.peak_rss_mb:,.0f} MB, "
+        f"cpu {pipeline.cpu_seconds:.1f} s"
+    )
     result.pipeline_runs_seconds.append(pipeline.seconds)
     result.pipeline_peak_rss_mb = max(result.pipeline_peak_rss_mb or 0.0, pipeline.peak_rss_mb)
     if result.pipeline_seconds is None or pipeline.seconds < result.pipeline_seconds:
         result.pipeline_seconds = pipeline.seconds
+        result.pipeline_cpu_seconds = pipeline.cpu_seconds
         result.pipeline_steps = pipeline_step_seconds(out / "dagster_home")
     return True
 
@@ -433,11 +455,15 @@ def _floor_attempt(
     if not floor.ok:
         _report_failure("floor", floor, result)
         return False
-    print(f"  floor{label}: {floor.seconds:.2f} s, {floor.peak_rss_mb:,.0f} MB")
+    print(
+        f"  floor{label}: {floor.seconds:.2f} s, {floor.peak_rss_mb:,.0f} MB, "
+        f"cpu {floor.cpu_seconds:.1f} s"
+    )
     result.floor_runs_seconds.append(floor.seconds)
     result.floor_peak_rss_mb = max(result.floor_peak_rss_mb or 0.0, floor.peak_rss_mb)
     if result.floor_seconds is None or floor.seconds < result.floor_seconds:
         result.floor_seconds = floor.seconds
+        result.floor_cpu_seconds = floor.cpu_seconds
     return True
 
 
