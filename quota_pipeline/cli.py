@@ -37,7 +37,32 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--sellers", type=_positive, default=None)
     generate.add_argument("--seed", type=int, default=7)
     generate.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    _analysis_parsers(commands)
     return parser
+
+
+def _analysis_parsers(commands: argparse._SubParsersAction) -> None:
+    """query, tables and rollback: what analysts and operators run on the published file."""
+    query = commands.add_parser(
+        "query", help="one read-only SQL statement on the published warehouse (ops attached)"
+    )
+    query.add_argument("sql", help='e.g. "select * from risk.quota_risk limit 5"')
+    query.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")
+    query.add_argument("--output", type=Path, help="file to export to (stdout for csv/json)")
+    query.add_argument("--max-rows", type=_positive, default=100, help="rows a table shows")
+    query.add_argument("--warehouse", type=Path, help="published DuckDB file (QUOTA_WAREHOUSE)")
+    tables = commands.add_parser("tables", help="published tables, row counts, descriptions")
+    tables.add_argument("--warehouse", type=Path, help="published DuckDB file (QUOTA_WAREHOUSE)")
+    tables.add_argument("--views", action="store_true", help="count the rows of views too")
+    rollback = commands.add_parser(
+        "rollback", help="restore a kept published run (default: the one before the current)"
+    )
+    rollback.add_argument("--to", metavar="RUN", help="run id (or its start) to restore")
+    rollback.add_argument("--list", action="store_true", help="list the kept runs and exit")
+    rollback.add_argument("--warehouse", type=Path, help="published DuckDB file (QUOTA_WAREHOUSE)")
+
+
+ANALYSIS_COMMANDS = ("query", "tables", "rollback")
 
 
 def _positive(text: str) -> int:
@@ -55,6 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if arguments.command == "run":
             return _run(arguments)
+        if arguments.command in ANALYSIS_COMMANDS:
+            from quota_pipeline.analysis import cli_commands
+
+            return getattr(cli_commands, arguments.command)(arguments)
         return _generate(arguments)
     except QuotaPipelineError as error:
         print(f"quota-pipeline: {error}", file=sys.stderr)
@@ -83,6 +112,9 @@ def _run(arguments: argparse.Namespace) -> int:
     with Progress() as progress:
         outcome = run_pipeline(settings, progress, force=arguments.force)
         progress.summary(outcome)
+    if outcome.exit_code:
+        # The reason as one line on stderr, as for exit 2: what a scheduler mails to ops.
+        print(f"quota-pipeline: {' '.join(outcome.message.split())}", file=sys.stderr)
     return outcome.exit_code
 
 

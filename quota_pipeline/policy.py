@@ -72,6 +72,23 @@ class QuotaToOte(_Strict):
         return self
 
 
+class Quality(_Strict):
+    """GX drift bands against the last published run, and how much of a failure to show."""
+
+    row_count_band: Share
+    target_total_band: Share
+    max_null_target_share: Share
+    sample_size: Annotated[int, Field(ge=1, le=50)]
+
+
+class Alerts(_Strict):
+    """Delivery of alerts to planning ops: attempts per channel and backoff between them."""
+
+    attempts: Annotated[int, Field(ge=1, le=10)]
+    backoff_seconds: Annotated[float, Field(ge=0, le=60)]
+    timeout_seconds: Positive
+
+
 class Policy(_Strict):
     """The planning policy, every key required (the YAML file is the only copy)."""
 
@@ -88,6 +105,10 @@ class Policy(_Strict):
     max_quarantine_share: Share
     quota_rounding: Annotated[int, Field(gt=0)]
     max_money_amount: Positive
+    quality: Quality
+    stale_after_hours: Positive
+    alerts: Alerts
+    keep_published_runs: Annotated[int, Field(ge=1, le=100)]
 
     @field_validator("seniority_multiplier")
     @classmethod

@@ -19,14 +19,14 @@ from pathlib import Path
 from quota_pipeline.ingest.files import ExtractFile
 from quota_pipeline.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
-CHUNK = 1 << 20
-# What decides the tables besides the inputs: the package's code and the dbt project.
+# What decides the tables besides the inputs: the code, the GX suites, the dbt project.
 CODE_ROOTS = (
     PROJECT_ROOT / "quota_pipeline",
+    PROJECT_ROOT / "expectations",
     DBT_PROJECT_DIR / "models",
     DBT_PROJECT_DIR / "macros",
 )
-CODE_SUFFIXES = {".py", ".sql", ".yml", ".yaml"}
+CODE_SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".json"}
 
 
 def file_digest(path: Path) -> str:

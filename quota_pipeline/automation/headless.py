@@ -138,6 +138,7 @@ def _execute(
     from quota_pipeline.automation.jobs import NIGHTLY_JOB_NAME
     from quota_pipeline.automation.run_log import first_failure, summarise_run
     from quota_pipeline.definitions import defs
+    from quota_pipeline.quality.run_alerts import raise_run_alerts, raise_stale_alert
 
     job = defs.resolve_job_def(NIGHTLY_JOB_NAME)
     log_file = run_log_file(settings, started)
@@ -156,6 +157,9 @@ def _execute(
         status = "success" if result.success else "failed"
         message = None if result.success else first_failure(instance, run_id)
         record = summarise_run(instance, run_id, status, message)
+        # No daemon in a headless run: it raises its own alerts (ids dedupe with sensors).
+        failure = None if result.success else (message or "run failed")
+        raise_run_alerts(instance, run_id, failure, settings, log_file)
     record = RunRecord(
         **{
             **record.__dict__,
@@ -164,6 +168,7 @@ def _execute(
         }
     )
     record_run(settings.ops_db, record)
+    raise_stale_alert(settings)
     outcome = Outcome(
         exit_code=0 if result.success else _failure_code(result),
         message=f"published {settings.warehouse}" if result.success else (message or "run failed"),

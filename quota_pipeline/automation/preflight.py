@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import duckdb
 import pyarrow.parquet as pq
+from pyarrow import ArrowException
 
 from quota_pipeline.errors import ExtractError
 from quota_pipeline.ingest.files import ExtractFile, check_header, find_extract_file, header_columns
@@ -32,7 +33,11 @@ def preflight(settings: Settings) -> tuple[Policy, list[ExtractFile]]:
 
 def _has_data_row(extract: ExtractFile) -> bool:
     if extract.is_parquet:
-        return pq.ParquetFile(extract.path).metadata.num_rows > 0
+        try:
+            return pq.ParquetFile(extract.path).metadata.num_rows > 0
+        except (OSError, ArrowException) as error:  # DuckDB read the footer, Arrow did not
+            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise ExtractError(f"{extract.path}: unreadable ({first})") from None
     with extract.path.open("rb") as handle:
         handle.readline()
         return any(line.strip() for line in iter(handle.readline, b""))

@@ -66,11 +66,31 @@ def first_failure(instance: DagsterInstance, run_id: str) -> str | None:
             continue
         while error.cause is not None:
             error = error.cause
+        if error.cls_name == "DagsterAssetCheckFailedError":
+            failed = _failed_blocking_check(instance, run_id)
+            if failed:
+                return f"step {event.step_key}: {failed}"
         lines = [line for line in error.message.strip().splitlines() if line.strip()]
         text = lines[0] if lines else error.cls_name or "unknown error"
         for prefix in (f"{error.cls_name}: ", f"{error.cls_name}:"):
             text = text.removeprefix(prefix)
+        text = text.split(f".{error.cls_name}: ", 1)[-1]  # dagster._core.errors.X: ...
         return f"step {event.step_key}: {text.strip()}"
+    return None
+
+
+def _failed_blocking_check(instance: DagsterInstance, run_id: str) -> str | None:
+    """Dagster's own error only says "1 blocking asset check failed": name the check and
+    give its description, which for the quarantine check names file, line, column and rule."""
+    for record in instance.get_records_for_run(
+        run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        if not evaluation.passed and evaluation.blocking:
+            asset = evaluation.asset_key.to_user_string()
+            description = (evaluation.description or "").strip().splitlines()
+            detail = f": {description[0]}" if description else ""
+            return f"blocking check {evaluation.check_name} failed on {asset}{detail}"
     return None
 
 

@@ -33,15 +33,19 @@ def raw_key(extract: str) -> AssetKey:
 
 def _quarantine_check(result: LoadResult, limit: float, key: AssetKey) -> AssetCheckResult:
     passed = result.quarantine_share <= limit
+    share = (
+        f"{result.quarantined:,} of {result.rows:,} rows quarantined "
+        f"({result.quarantine_share:.2%}; policy max_quarantine_share {limit:.2%})"
+    )
+    # A failing check leads with its first rejected row (file:line: column and rule), so
+    # the one line an operator reads says what to fix, not just how much is wrong.
+    first = result.sample_reasons[0] if result.sample_reasons and not passed else None
     return AssetCheckResult(
         asset_key=key,
         check_name=QUARANTINE_CHECK,
         passed=passed,
         severity=AssetCheckSeverity.ERROR,
-        description=(
-            f"{result.quarantined:,} of {result.rows:,} rows quarantined "
-            f"({result.quarantine_share:.2%}; policy max_quarantine_share {limit:.2%})"
-        ),
+        description=f"{first} ({share})" if first else share,
         metadata={
             "rows": result.rows,
             "quarantined": result.quarantined,

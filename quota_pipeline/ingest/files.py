@@ -58,6 +58,9 @@ def find_extract_file(extracts_dir: Path, spec: ExtractSpec) -> ExtractFile:
 
 def header_columns(con: duckdb.DuckDBPyConnection, extract: ExtractFile) -> list[str]:
     """Column names as the file declares them; unreadable files end in ExtractError."""
+    if not extract.is_parquet and extract.path.stat().st_size == 0:
+        # DuckDB would invent a column0 header and the user would read "missing columns".
+        raise ExtractError(f"{extract.path}:1: file is empty (no header row)")
     try:
         if extract.is_parquet:
             relation = con.sql(

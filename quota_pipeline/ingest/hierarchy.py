@@ -46,12 +46,15 @@ def _walk(start: str, parent_of: dict[str, str | None], rejected: set[str]) -> s
         if parent not in parent_of:
             if current == start:
                 return f"parent_territory_id {parent} is not a known territory"
-            return f"ancestor {current} has unknown parent {parent}"
+            return f"parent_territory_id {parent_of[start]}: ancestor {current} has unknown parent {parent}"
         if parent in seen:
             cycle = [*path[path.index(parent) :], parent]
-            return "territory hierarchy cycle: " + " -> ".join(cycle)
+            return (
+                f"parent_territory_id {parent_of[start]}: territory hierarchy cycle: "
+                + " -> ".join(cycle)
+            )
         if parent in rejected:
-            return f"ancestor territory {parent} is quarantined"
+            return f"parent_territory_id {parent_of[start]}: ancestor territory {parent} is quarantined"
         path.append(parent)
         seen.add(parent)
         current = parent

@@ -9,6 +9,7 @@ Values are always bound as parameters; identifiers come only from the specs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -117,14 +118,31 @@ def _read_into(
             {"path": str(extract.path)},
         )
         rejects = con.execute(
-            "select line, min(coalesce(csv_line, '')), string_agg(distinct error_type, ', ') "
+            "select line, min(coalesce(csv_line, '')), string_agg(distinct error_type, ', '), "
+            "string_agg(column_name, ', ' order by column_idx), min(error_message) "
             "from reject_errors group by line order by line"
         ).fetchall()
         con.execute("delete from reject_errors; delete from reject_scans")
     except duckdb.Error as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else "read failed"
         raise ExtractError(f"{extract.path}: unreadable ({message})") from None
-    return [(int(line) - 2, text.strip("\r\n"), message) for line, text, message in rejects]
+    return [
+        (int(line) - 2, text.strip("\r\n"), _malformed_reason(kind, names, detail))
+        for line, text, kind, names, detail in rejects
+    ]
+
+
+def _malformed_reason(kind: str, columns: str | None, detail: str | None) -> str:
+    """Why DuckDB could not split a line, naming the columns: operators fix the file by it."""
+    kind = kind.lower()
+    if kind == "missing columns" and columns:
+        return f"missing columns: {columns}"
+    if kind == "too many columns":
+        expected = re.search(r"Expected Number of Columns: (\d+)", detail or "")
+        return f"too many columns: expected {expected.group(1)}" if expected else kind
+    if kind == "invalid encoding":
+        return f"invalid encoding in column {columns or '?'}: the file is not UTF-8"
+    return f"{kind} in column {columns}" if columns else kind
 
 
 def _attach_lines(
@@ -276,15 +294,19 @@ def _duplicate_rule(spec: ExtractSpec) -> str:
 
 
 def _period_rules(table: str) -> str:
-    """start <= end, and periods of one fiscal year must not overlap."""
+    """start <= end, and periods of one fiscal year must not overlap (naming the other one)."""
+    overlapping = (
+        f"(select min(o.period) from {table} o where o.fiscal_year = f.fiscal_year "
+        "and o.period <> f.period "
+        "and try_cast(o.start_date as date) <= try_cast(f.end_date as date) "
+        "and try_cast(f.start_date as date) <= try_cast(o.end_date as date))"
+    )
     return (
         "case when try_cast(f.start_date as date) > try_cast(f.end_date as date) "
         "then 'start_date ' || f.start_date || ' is after end_date ' || f.end_date "
-        f"when exists (select 1 from {table} o where o.fiscal_year = f.fiscal_year "
-        "and o.period <> f.period "
-        "and try_cast(o.start_date as date) <= try_cast(f.end_date as date) "
-        "and try_cast(f.start_date as date) <= try_cast(o.end_date as date)) "
-        f"then 'overlaps another period of fiscal year ' || f.fiscal_year end"
+        f"when {overlapping} is not null "
+        "then 'start_date..end_date ' || f.start_date || '..' || f.end_date || "
+        f"' overlaps period ' || {overlapping} || ' of fiscal year ' || f.fiscal_year end"
     )
 
 
@@ -339,7 +361,7 @@ def _write_quarantine(
                     spec.name,
                     source_file,
                     line,
-                    f"malformed line ({message.lower()})",
+                    f"malformed line ({message})",
                     text,
                     loaded_at,
                 )
@@ -355,7 +377,7 @@ def _summarise(
         f"select count(*), count(*) filter (where _is_quarantined) from raw.{q(spec.name)}"
     ).fetchall()[0]
     samples = con.execute(
-        "select 'line ' || source_line || ': ' || reason from dq.quarantine "
+        "select source_file || ':' || source_line || ': ' || reason from dq.quarantine "
         "where extract = $extract order by source_line limit 5",
         {"extract": spec.name},
     ).fetchall()

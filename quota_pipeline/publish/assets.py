@@ -1,11 +1,41 @@
-"""Dagster assets at both ends of a run: the fresh build file, and its publication."""
+"""Dagster assets at both ends of a run: the fresh build file, and its publication.
+
+Before the publish, the run also prepares what is published with the warehouse: the
+planning report (compared with the warehouse still published) and the dbt docs site.
+Both are built in the build folder, so a failure there publishes nothing, like any step.
+"""
+
+import time
+from datetime import UTC, datetime
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from quota_pipeline.publish.build import connect, publish_build, start_build
+from quota_pipeline.analysis.dbt_docs import describe_build, generate_docs
+from quota_pipeline.analysis.report import build_report
+from quota_pipeline.publish.build import (
+    BUILD_DOCS_NAME,
+    BUILD_REPORT_NAME,
+    connect,
+    publish_artifacts,
+    publish_build,
+    start_build,
+)
+from quota_pipeline.publish.retention import list_history, prune_reports
 from quota_pipeline.resources import QuotaPipelineResource
+from quota_pipeline.settings import DBT_PROJECT_DIR
 
 BUILD_FILE_KEY = AssetKey(["publish", "build_file"])
+REPORT_KEY = AssetKey(["publish", "planning_report"])
+DBT_DOCS_KEY = AssetKey(["publish", "dbt_docs"])
+TOP_RISKS_SQL = """
+select period, seller_id, risk_level, quota, recommended_quota,
+    round(quota_to_capacity_ratio, 2) as ratio, array_to_string(reasons, '; ') as reasons
+from risk.quota_risk
+where risk_level in ('critical', 'high')
+order by period, case risk_level when 'critical' then 0 else 1 end,
+    quota_to_capacity_ratio desc nulls first, seller_id
+limit 10
+"""
 PUBLISHED_SCHEMAS = ("raw", "dq", "staging", "intermediate", "marts", "risk")
 
 
@@ -35,12 +65,27 @@ def warehouse_asset(upstream: list[AssetKey]):  # noqa: ANN201 - a Dagster asset
                 "from duckdb_tables() where schema_name in ('raw','dq','marts','risk') "
                 "order by 1"
             ).fetchall()
-        published = publish_build(quota.settings)
-        context.log.info(f"published {published}")
+            top_risks = con.execute(TOP_RISKS_SQL).fetchall()
+        keep = quota.policy.keep_published_runs
+        published = publish_build(quota.settings, run_id=context.run_id, keep_published_runs=keep)
+        artifacts = publish_artifacts(quota.settings, datetime.now(UTC).strftime("%Y%m%dT%H%M%S"))
+        prune_reports(published.parent / "reports", keep)
+        kept = list_history(published)
+        context.log.info(f"published {published}; {len(kept)} runs kept for rollback")
         return MaterializeResult(
             metadata={
                 "path": MetadataValue.path(str(published)),
                 "size_mb": round(published.stat().st_size / 1e6, 1),
+                **{name: MetadataValue.path(str(path)) for name, path in artifacts.items()},
+                "kept_runs": MetadataValue.md(
+                    "\n".join(
+                        f"- {entry.published_at:%Y-%m-%d %H:%M:%S} {entry.run_id}" for entry in kept
+                    )
+                ),
+                "top_risks": markdown_table(
+                    ["period", "seller", "risk", "quota", "recommended", "ratio", "reasons"],
+                    top_risks,
+                ),
                 "tables": MetadataValue.md(
                     "| table | rows |\n|---|---|\n"
                     + "\n".join(f"| {name} | {rows:,} |" for name, rows in counts)
@@ -49,3 +94,102 @@ def warehouse_asset(upstream: list[AssetKey]):  # noqa: ANN201 - a Dagster asset
         )
 
     return warehouse
+
+
+def markdown_table(columns: list[str], rows: list[tuple[object, ...]]) -> MetadataValue:
+    """A markdown table for the Dagster UI; pipes in values are escaped."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        cells = ("" if value is None else str(value).replace("|", "\\|") for value in row)
+        lines.append("| " + " | ".join(cells) + " |")
+    return MetadataValue.md("\n".join(lines))
+
+
+def report_asset(upstream: list[AssetKey]):  # noqa: ANN201 - a Dagster asset definition
+    """The planning report of this run, compared with the warehouse still published."""
+
+    @asset(
+        key=REPORT_KEY,
+        deps=upstream,
+        group_name="publish",
+        kinds={"html", "altair"},
+        description="Self-contained HTML planning report (charts inline); published beside the warehouse.",
+    )
+    def planning_report(
+        context: AssetExecutionContext, quota: QuotaPipelineResource
+    ) -> MaterializeResult:
+        settings = quota.settings
+        result = build_report(
+            settings.build_file,
+            settings.warehouse,
+            settings.build_dir / BUILD_REPORT_NAME,
+            generated_at=datetime.now(UTC).replace(tzinfo=None),
+            run_id=context.run_id,
+            cache_dir=settings.warehouse.parent / ".cache",
+        )
+        context.log.info(f"planning report for {result.period} built in {result.seconds:.1f} s")
+        return MaterializeResult(
+            metadata={
+                "report_path": MetadataValue.path(
+                    str(settings.warehouse.parent / BUILD_REPORT_NAME)
+                ),
+                "period": result.period,
+                "seconds": round(result.seconds, 2),
+                "risk_level_moves": result.risk_moves,
+                "newly_quarantined": result.new_quarantined,
+                "top_risks": markdown_table(
+                    list(result.top_risks.columns), list(result.top_risks.head(10).iter_rows())
+                ),
+            }
+        )
+
+    return planning_report
+
+
+def dbt_docs_asset(upstream: list[AssetKey]):  # noqa: ANN201 - a Dagster asset definition
+    """The dbt docs site of this run: a step of its own (about 12-15 s of dbt start-up)."""
+
+    @asset(
+        key=DBT_DOCS_KEY,
+        deps=upstream,
+        group_name="publish",
+        kinds={"dbt"},
+        description="dbt docs generate --static against the build file; published as docs/.",
+    )
+    def dbt_docs(context: AssetExecutionContext, quota: QuotaPipelineResource) -> MaterializeResult:
+        from quota_pipeline.transform.project import (
+            DBT_EXECUTABLE,
+            DBT_TARGET,
+            dbt_environment,
+            dbt_project,
+            dbt_vars,
+        )
+
+        settings = quota.settings
+        started = time.perf_counter()
+        run_target = settings.build_dir / "dbt_target"
+        parsed = run_target if (run_target / "manifest.json").exists() else dbt_project.target_path
+        index = generate_docs(
+            dbt_executable=DBT_EXECUTABLE,
+            project_dir=DBT_PROJECT_DIR,
+            parsed_target=parsed,
+            work_dir=settings.build_dir / "docs_target",
+            out_dir=settings.build_dir / BUILD_DOCS_NAME,
+            dbt_vars=dbt_vars(quota.policy),
+            target=DBT_TARGET,
+            env=dbt_environment(settings.build_file),
+        )
+        described = describe_build(settings.build_file, index.parent / "manifest.json")
+        seconds = time.perf_counter() - started
+        context.log.info(f"dbt docs generated in {seconds:.1f} s ({described} descriptions)")
+        return MaterializeResult(
+            metadata={
+                "docs_path": MetadataValue.path(
+                    str(settings.warehouse.parent / BUILD_DOCS_NAME / "index.html")
+                ),
+                "descriptions": described,
+                "seconds": round(seconds, 1),
+            }
+        )
+
+    return dbt_docs

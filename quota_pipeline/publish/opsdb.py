@@ -8,11 +8,14 @@ the same run, never duplicate a row.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
+
+from quota_pipeline.errors import QuotaPipelineError
 
 DDL = """
 create table if not exists run_log (
@@ -53,9 +56,27 @@ class RunRecord:
     fingerprint: str | None = None
 
 
+# An analyst tool that attaches the ops database read-only holds DuckDB's file lock; a
+# run waits this long for it before giving up with one line instead of a traceback.
+LOCK_WAIT_SECONDS = 20.0
+
+
 def _connect(path: Path) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            con = duckdb.connect(str(path))
+            break
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise QuotaPipelineError(
+                    f"{path}: operations database is locked by another process for more than "
+                    f"{LOCK_WAIT_SECONDS:g} s (close the tool that has it open)"
+                ) from None
+            time.sleep(0.25)
     con.execute(DDL)
     return con
 
@@ -143,7 +164,7 @@ def last_published_fingerprint(path: Path) -> tuple[str, str, datetime] | None:
     with _connect(path) as con:
         rows = con.execute(
             "select fingerprint, run_id, finished_at from run_log "
-            "where status = 'success' order by finished_at desc limit 1"
+            "where status in ('success', 'rollback') order by finished_at desc limit 1"
         ).fetchall()
     if not rows or rows[0][0] is None:
         return None

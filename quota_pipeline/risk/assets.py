@@ -11,6 +11,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from quota_pipeline.planning import compute_quota_risk, compute_strategic_gaps
 from quota_pipeline.resources import QuotaPipelineResource
+from quota_pipeline.warehouse.engines import active_engine
 
 SELLER_ROLLUP = AssetKey(["marts", "seller_target_rollup"])
 TERRITORY_ROLLUP = AssetKey(["marts", "territory_rollup"])
@@ -18,12 +19,24 @@ TERRITORY_CLOSURE = AssetKey(["intermediate", "int_territory_closure"])
 
 
 def read_table(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
-    """A whole (small, aggregated) table as a Polars frame, via Arrow."""
+    """A whole (small, aggregated) table as a Polars frame, via Arrow.
+
+    With QUOTA_DBT_TARGET postgres or spark the marts live in that engine: read there.
+    """
+    engine = active_engine()
+    if engine is not None:
+        return engine.read_table(table)
     return pl.from_arrow(con.sql(f"select * from {table}").to_arrow_table())
 
 
 def write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    """Replace ``table`` with ``frame`` (Arrow zero-copy into DuckDB)."""
+    """Replace ``table`` with ``frame`` (Arrow zero-copy into DuckDB).
+
+    With another engine the frame goes there too; the build file keeps its embedded copy.
+    """
+    engine = active_engine()
+    if engine is not None:
+        engine.write_table(table, frame)
     schema, _name = table.split(".")
     arrow_frame = frame.to_arrow()
     con.execute(f"create schema if not exists {schema}")

@@ -18,6 +18,7 @@ from dagster_dbt import DbtProject
 
 from quota_pipeline.policy import Policy, load_policy
 from quota_pipeline.settings import DBT_PROJECT_DIR, Settings
+from quota_pipeline.warehouse.engines import engine_dbt_environment
 
 DBT_TARGET = os.environ.get("QUOTA_DBT_TARGET", "duckdb")
 # The dbt installed beside this Python (the project's venv), whatever PATH says.
@@ -35,8 +36,14 @@ def dbt_vars(policy: Policy) -> str:
 
 
 def dbt_environment(build_file: Path) -> dict[str, str]:
-    """Environment variables the dbt profile reads for this run."""
-    return {"QUOTA_DBT_DUCKDB_PATH": str(build_file)}
+    """Environment variables the dbt profile reads for this run.
+
+    The postgres and spark targets also get their connection variables, derived from the
+    one setting (QUOTA_PG_DSN, QUOTA_SPARK_WAREHOUSE) the warehouse engines read.
+    """
+    if DBT_TARGET == "duckdb":
+        return {"QUOTA_DBT_DUCKDB_PATH": str(build_file)}
+    return {"QUOTA_DBT_DUCKDB_PATH": str(build_file), **engine_dbt_environment()}
 
 
 def parse_manifest(settings: Settings | None = None) -> Path:

@@ -103,7 +103,7 @@ def test_malformed_line_is_quarantined_not_dropped(extracts, policy):
     line = quotas.read_text(encoding="utf-8").count("\n")
     con = load(extracts, policy)
     rows = quarantine(con, "quotas")
-    assert rows == [(line, None, "malformed line (missing columns)")]
+    assert rows == [(line, None, "malformed line (missing columns: quota_amount, currency_iso)")]
 
 
 def test_cascade_unknown_reference_after_parent_quarantined(extracts, policy):
@@ -113,8 +113,8 @@ def test_cascade_unknown_reference_after_parent_quarantined(extracts, policy):
     con = load(extracts, policy)
     reasons = [reason for _line, _key, reason in quarantine(con, "territories")]
     assert reasons == [
-        "territory hierarchy cycle: LOOP_A -> LOOP_B -> LOOP_A",
-        "territory hierarchy cycle: LOOP_B -> LOOP_A -> LOOP_B",
+        "parent_territory_id LOOP_B: territory hierarchy cycle: LOOP_A -> LOOP_B -> LOOP_A",
+        "parent_territory_id LOOP_A: territory hierarchy cycle: LOOP_B -> LOOP_A -> LOOP_B",
     ]
 
 

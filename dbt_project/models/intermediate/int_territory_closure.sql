@@ -1,42 +1,5 @@
 {{ config(materialized='table') }}
 
-with recursive
+{#- The recursion differs by engine: see macros/territory_closure.sql. -#}
 
-territories as (
-
-    select
-        territory_id,
-        parent_territory_id
-    from {{ ref('stg_territories') }}
-
-),
-
-closure as (
-
-    -- every territory is its own ancestor, zero levels up
-    select
-        territory_id as ancestor_territory_id,
-        territory_id,
-        0 as levels_below
-    from territories
-
-    union all
-
-    -- one level further up: the parent of the ancestor found so far
-    select
-        parents.parent_territory_id as ancestor_territory_id,
-        closure.territory_id,
-        closure.levels_below + 1 as levels_below
-    from closure
-    inner join territories as parents
-        on closure.ancestor_territory_id = parents.territory_id
-    where
-        parents.parent_territory_id is not null
-        -- an acyclic hierarchy is never deeper than its number of territories: the bound
-        -- only stops a cycle (which ingest quarantines) from recursing forever, and the
-        -- grain test of this model then fails on the repeated pairs
-        and closure.levels_below < (select count(*) from territories)
-
-)
-
-select * from closure
+{{ territory_closure(ref('stg_territories')) }}

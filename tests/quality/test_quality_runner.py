@@ -1,0 +1,112 @@
+"""Real GX validations on the small extracts, clean and broken, and on drift profiles."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from quota_pipeline.ingest.loader import load_all
+from quota_pipeline.ingest.specs import SPECS
+from quota_pipeline.quality.runner import docs_index, read_frame, validate_frame
+from quota_pipeline.quality.suites import load_suite, raw_frame_sql, suite_parameters
+
+SMALL = Path(__file__).resolve().parents[1] / "fixtures" / "small"
+
+
+@pytest.fixture(scope="module")
+def gx_folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("quality")
+
+
+def load(folder: Path, policy) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    load_all(con, folder, policy, datetime(2026, 11, 27))
+    return con
+
+
+def validate_raw(con, extract: str, gx_folder: Path, policy):
+    frame = read_frame(con, raw_frame_sql(SPECS[extract]))
+    return validate_frame(
+        gx_folder, load_suite(f"raw.{extract}"), frame, parameters=suite_parameters(policy)
+    )
+
+
+@pytest.fixture(scope="module")
+def clean(policy) -> duckdb.DuckDBPyConnection:
+    return load(SMALL, policy)
+
+
+def test_clean_extracts_pass_every_raw_suite(clean, gx_folder, policy):
+    for extract in SPECS:
+        outcome = validate_raw(clean, extract, gx_folder, policy)
+        assert outcome.success, (extract, [f.line() for f in outcome.failed])
+        assert outcome.evaluated >= 5
+    assert docs_index(gx_folder).exists()
+
+
+def test_broken_extract_fails_with_lines_keys_and_reasons(tmp_path, gx_folder, policy):
+    broken = tmp_path / "extracts"
+    shutil.copytree(SMALL, broken)
+    with (broken / "account_targets.csv").open("a", encoding="utf-8") as handle:
+        handle.write("A01,FY2027-Q2,-5,EUR\nA99,FY2027-Q2,10,EUR\n")
+    con = load(broken, policy)
+    outcome = validate_raw(con, "account_targets", gx_folder, policy)
+    assert not outcome.success
+    (failed,) = outcome.failed
+    assert failed.expectation == "expect_column_values_to_be_null"
+    assert failed.unexpected_count == 3  # the duplicate quarantines both rows
+    text = " ".join(failed.examples)
+    assert "line 17 [A01|FY2027-Q2]: target_amount -5 is negative" in text
+    assert "line 18 [A99|FY2027-Q2]: account_id A99 is not a known account" in text
+    assert outcome.docs_page is not None and outcome.docs_page.read_text().startswith("<!")
+
+
+def test_rows_the_loader_let_through_fail_contract_rules(clean, gx_folder, policy):
+    con = clean.cursor()
+    con.execute("create temp table periods as select * from raw.fiscal_periods")
+    con.execute("update periods set end_date = '2026-01-01' where period = 'FY2027-Q2'")
+    sql = raw_frame_sql(SPECS["fiscal_periods"]).replace("raw.fiscal_periods", "periods")
+    frame = read_frame(con, sql)
+    outcome = validate_frame(
+        gx_folder, load_suite("raw.fiscal_periods"), frame, parameters=suite_parameters(policy)
+    )
+    lines = [f.line() for f in outcome.failed]
+    assert len(lines) == 1 and "end_date >= start_date: 1 unexpected rows" in lines[0]
+    assert "2026-01-01" in lines[0]
+
+
+def drift_frame(ratio: float | None, null_share: float = 0.0):
+    con = duckdb.connect()
+    ratio = "null" if ratio is None else ratio
+    return read_frame(
+        con,
+        f"select 'FY2027-Q1' as period, 100 as row_count, 1000.0 as target_total, "
+        f"{null_share} as null_target_share, {ratio}::double as row_count_ratio, "
+        f"{ratio}::double as target_total_ratio",
+    )
+
+
+def test_drift_band_and_null_share_from_policy(gx_folder, policy):
+    suite = load_suite("marts.seller_target_rollup")
+    parameters = suite_parameters(policy)
+    ok = validate_frame(gx_folder, suite, drift_frame(1.1), parameters=parameters)
+    assert ok.success and not ok.skipped
+    moved = validate_frame(gx_folder, suite, drift_frame(2.0, 0.9), parameters=parameters)
+    failed = {f.column for f in moved.failed}
+    assert failed == {"row_count_ratio", "target_total_ratio", "null_target_share"}
+    assert all(f.unexpected_count == 1 for f in moved.failed)
+
+
+def test_drift_skipped_without_a_published_run(gx_folder, policy):
+    outcome = validate_frame(
+        gx_folder,
+        load_suite("risk.quota_risk"),
+        drift_frame(None),
+        parameters=suite_parameters(policy),
+        has_previous=False,
+    )
+    assert outcome.success and len(outcome.skipped) == 2
