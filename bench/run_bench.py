@@ -36,6 +36,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from quota_pipeline.ingest.specs import EXTRACT_NAMES
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 DATA_DIR = BENCH_DIR / "data"
@@ -46,16 +48,6 @@ CLI = Path(sys.executable).with_name("quota-pipeline")
 
 DEFAULT_SIZES: tuple[int, ...] = (100_000, 1_000_000)
 SEED = 7
-EXTRACTS: tuple[str, ...] = (
-    "territories",
-    "sellers",
-    "accounts",
-    "account_targets",
-    "quotas",
-    "fiscal_periods",
-    "fx_rates",
-    "topdown_targets",
-)
 SAMPLE_SECONDS = 0.05
 STDERR_TAIL_LINES = 25
 BYTES_PER_MB = 1024 * 1024
@@ -214,7 +206,7 @@ def _kill_session(pid: int, killed: threading.Event) -> None:
 def ensure_extracts(size: int, timeout: float) -> Path:
     """bench/data/<size>/ with all eight CSV extracts, generated once (seed 7)."""
     folder = DATA_DIR / str(size)
-    if all((folder / f"{name}.csv").is_file() for name in EXTRACTS):
+    if all((folder / f"{name}.csv").is_file() for name in EXTRACT_NAMES):
         print(f"  extracts: reusing {folder.relative_to(REPO_ROOT)}")
         return folder
     # Written beside the final folder and renamed, so a broken generation is never reused.
@@ -232,7 +224,7 @@ def ensure_extracts(size: int, timeout: float) -> Path:
     if result.returncode != 0:
         tail = "\n".join((result.stderr or result.stdout).splitlines()[-STDERR_TAIL_LINES:])
         raise RuntimeError(f"generate exited {result.returncode}:\n{tail}")
-    missing = [name for name in EXTRACTS if not (partial / f"{name}.csv").is_file()]
+    missing = [name for name in EXTRACT_NAMES if not (partial / f"{name}.csv").is_file()]
     if missing:
         raise RuntimeError(f"generate wrote no {', '.join(missing)} (CSV) into {partial}")
     partial.rename(folder)

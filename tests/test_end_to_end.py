@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 from quota_pipeline.generate.synthetic import generate_extracts
+from quota_pipeline.ingest.specs import EXTRACT_NAMES
 
 pytestmark = pytest.mark.slow
 
@@ -40,16 +41,6 @@ CONTRACT_TABLES = {
     "risk.strategic_gaps": "period territory_id topdown_target bottom_up_targets quota_sum strategic_gap "
     "unassigned_targets headcount_needed levers",
 }
-RAW = [
-    "territories",
-    "sellers",
-    "accounts",
-    "account_targets",
-    "quotas",
-    "fiscal_periods",
-    "fx_rates",
-    "topdown_targets",
-]
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +87,7 @@ def test_run_publishes_every_contract_table_then_failed_run_changes_nothing(
     for table, wanted in CONTRACT_TABLES.items():
         assert table in found, table
         assert set(wanted.split()) <= found[table], (table, set(wanted.split()) - found[table])
-    for name in RAW:
+    for name in EXTRACT_NAMES:
         assert {"_source_file", "_source_line", "_loaded_at"} <= found[f"raw.{name}"]
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for table in CONTRACT_TABLES:

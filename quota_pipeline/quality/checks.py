@@ -86,6 +86,23 @@ def _description(outcome: SuiteOutcome) -> str:
     )
 
 
+def _check_result(
+    context: AssetCheckExecutionContext,
+    outcome: SuiteOutcome,
+    severity: AssetCheckSeverity,
+    sample_size: int,
+) -> AssetCheckResult:
+    """A suite's outcome as a check result, logged once: raw suites ERROR, drift suites WARN."""
+    description = _description(outcome)
+    context.log.info(description)
+    return AssetCheckResult(
+        passed=outcome.success,
+        severity=severity,
+        description=description,
+        metadata=outcome_metadata(outcome, sample_size),
+    )
+
+
 def build_raw_check(spec: ExtractSpec) -> AssetChecksDefinition:
     """The blocking suite of one raw extract, on its accepted rows."""
     table = f"raw.{spec.name}"
@@ -109,13 +126,7 @@ def build_raw_check(spec: ExtractSpec) -> AssetChecksDefinition:
             parameters=suite_parameters(quota.policy),
             sample_size=sample_size,
         )
-        context.log.info(_description(outcome))
-        return AssetCheckResult(
-            passed=outcome.success,
-            severity=AssetCheckSeverity.ERROR,
-            description=_description(outcome),
-            metadata=outcome_metadata(outcome, sample_size),
-        )
+        return _check_result(context, outcome, AssetCheckSeverity.ERROR, sample_size)
 
     return _raw_suite
 
@@ -192,13 +203,7 @@ def build_drift_check(profile: DriftProfile) -> AssetChecksDefinition:
                 severity=AssetCheckSeverity.WARN,
                 description=f"GX suite {profile.table} could not run: {type(error).__name__}",
             )
-        context.log.info(_description(outcome))
-        return AssetCheckResult(
-            passed=outcome.success,
-            severity=AssetCheckSeverity.WARN,
-            description=_description(outcome),
-            metadata=outcome_metadata(outcome, sample_size),
-        )
+        return _check_result(context, outcome, AssetCheckSeverity.WARN, sample_size)
 
     return _drift_suite
 
