@@ -147,16 +147,6 @@ def record_alert(
     return bool(inserted)
 
 
-def last_success(path: Path) -> datetime | None:
-    """When the last successful publish finished, if any."""
-    if not path.exists():
-        return None
-    with _connect(path) as con:
-        return con.execute(
-            "select max(finished_at) from run_log where status = 'success'"
-        ).fetchall()[0][0]
-
-
 def last_published_fingerprint(path: Path) -> tuple[str, str, datetime] | None:
     """(fingerprint, run_id, finished_at) of the newest successful run, if it has one."""
     if not path.exists():
