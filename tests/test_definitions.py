@@ -21,12 +21,19 @@ def test_graph_has_every_stage():
         assert AssetKey(expected) in keys
 
 
-def test_dbt_tests_are_asset_checks_and_quarantine_checks_block():
+def test_dbt_tests_are_asset_checks_and_raw_gx_suites_block():
     graph = defs.resolve_asset_graph()
     checks = graph.asset_check_keys
     assert any(check.asset_key == AssetKey(["marts", "seller_target_rollup"]) for check in checks)
-    quarantine = [c for c in checks if c.name == "quarantine_within_policy"]
-    assert len(quarantine) == len(EXTRACT_NAMES)
+    for name in ("quarantine_within_policy", "gx_raw_suite"):
+        on_raw = {c.asset_key for c in checks if c.name == name}
+        assert on_raw == {AssetKey(["raw", extract]) for extract in EXTRACT_NAMES}
+    # The quarantine check names the first bad row; the GX suite (same limit) blocks, so
+    # an over-limit extract is still validated by GX before the run stops.
+    blocking = {
+        c.name: graph.get_check_spec(c).blocking for c in checks if c.asset_key.path[0] == "raw"
+    }
+    assert blocking == {"quarantine_within_policy": False, "gx_raw_suite": True}
 
 
 def test_nightly_schedule_at_two():

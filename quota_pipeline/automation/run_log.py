@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dagster import DagsterEventType, DagsterInstance
+from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance
 
 from quota_pipeline.publish.opsdb import RunRecord
 
@@ -81,17 +81,33 @@ def first_failure(instance: DagsterInstance, run_id: str) -> str | None:
 
 def _failed_blocking_check(instance: DagsterInstance, run_id: str) -> str | None:
     """Dagster's own error only says "1 blocking asset check failed": name the check and
-    give its description, which for the quarantine check names file, line, column and rule."""
-    for record in instance.get_records_for_run(
-        run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
-    ).records:
-        evaluation = record.event_log_entry.dagster_event.event_specific_data
-        if not evaluation.passed and evaluation.blocking:
-            asset = evaluation.asset_key.to_user_string()
-            description = (evaluation.description or "").strip().splitlines()
-            detail = f": {description[0]}" if description else ""
-            return f"blocking check {evaluation.check_name} failed on {asset}{detail}"
-    return None
+    say why. When an error check on the same asset failed too (the ingest quarantine check,
+    whose limit the GX suite enforces), its description is the reason: it names the file,
+    line, column and rule of the first rejected row."""
+    failed = [
+        record.event_log_entry.dagster_event.event_specific_data
+        for record in instance.get_records_for_run(
+            run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
+        ).records
+    ]
+    failed = [evaluation for evaluation in failed if not evaluation.passed]
+    blocking = next((evaluation for evaluation in failed if evaluation.blocking), None)
+    if blocking is None:
+        return None
+    reason = next(
+        (
+            evaluation
+            for evaluation in failed
+            if evaluation.asset_key == blocking.asset_key
+            and evaluation.severity == AssetCheckSeverity.ERROR
+            and not evaluation.blocking
+        ),
+        blocking,
+    )
+    description = (reason.description or "").strip().splitlines()
+    detail = f": {description[0]}" if description else ""
+    asset = blocking.asset_key.to_user_string()
+    return f"blocking check {blocking.check_name} failed on {asset}{detail}"
 
 
 def _timestamp(value: float | None) -> datetime | None:

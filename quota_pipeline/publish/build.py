@@ -15,6 +15,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -27,9 +28,14 @@ BUILD_REPORT_NAME = "report.html"
 BUILD_DOCS_NAME = "docs"
 
 
+def engine_config() -> dict[str, Any]:
+    """The pipeline's DuckDB settings (threads, memory limit), shared by every connection."""
+    return {"threads": duckdb_threads(), "memory_limit": duckdb_memory_limit()}
+
+
 def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the pipeline's engine settings."""
-    config = {"threads": duckdb_threads(), "memory_limit": duckdb_memory_limit()}
+    config: dict[str, Any] = engine_config()
     if not read_only:
         config["temp_directory"] = str(path.parent / ".tmp")
     return duckdb.connect(str(path), read_only=read_only, config=config)

@@ -24,7 +24,12 @@ from dagster import (
 )
 
 from quota_pipeline.ingest.specs import EXTRACTS, ExtractSpec
-from quota_pipeline.quality.runner import SuiteOutcome, read_frame, validate_frame
+from quota_pipeline.quality.runner import (
+    SuiteOutcome,
+    read_frame,
+    validate_frame,
+    validate_query,
+)
 from quota_pipeline.quality.suites import (
     DRIFT_PROFILES,
     DriftProfile,
@@ -44,6 +49,12 @@ PUBLISHED = "published"
 def quality_folder(settings: Settings) -> Path:
     """The GX project and its Data Docs site, beside the warehouse."""
     return settings.warehouse.parent / "quality"
+
+
+def scratch_file(settings: Settings) -> Path:
+    """Where a raw suite's rows are written for GX; named like the build file, so a run
+    that crashed leaves nothing that the next run's start does not remove."""
+    return settings.build_file.with_name(settings.build_file.name + ".gx_frame")
 
 
 def outcome_metadata(outcome: SuiteOutcome, sample_size: int) -> dict[str, object]:
@@ -116,16 +127,18 @@ def build_raw_check(spec: ExtractSpec) -> AssetChecksDefinition:
     def _raw_suite(
         context: AssetCheckExecutionContext, quota: QuotaPipelineResource
     ) -> AssetCheckResult:
-        with quota.build_connection() as con:
-            frame = read_frame(con, raw_frame_sql(spec))
+        settings = quota.settings
         sample_size = quota.policy.quality.sample_size
-        outcome = validate_frame(
-            quality_folder(quota.settings),
-            load_suite(table),
-            frame,
-            parameters=suite_parameters(quota.policy),
-            sample_size=sample_size,
-        )
+        with quota.build_connection() as con:
+            outcome = validate_query(
+                quality_folder(settings),
+                load_suite(table),
+                con,
+                raw_frame_sql(spec),
+                scratch_file(settings),
+                parameters=suite_parameters(quota.policy),
+                sample_size=sample_size,
+            )
         return _check_result(context, outcome, AssetCheckSeverity.ERROR, sample_size)
 
     return _raw_suite

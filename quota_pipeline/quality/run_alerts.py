@@ -73,17 +73,18 @@ def _examples(evaluation: AssetCheckEvaluation, limit: int) -> tuple[str, ...]:
 def check_alert(
     run_id: str, evaluation: AssetCheckEvaluation, settings: Settings, sample_size: int
 ) -> Alert:
-    """One failed check: blocking checks are errors, the others warnings."""
+    """One failed check: severity ERROR (blocking checks, and the quarantine check whose
+    limit the blocking GX suite enforces) is an error, WARN a warning."""
     asset = "/".join(evaluation.asset_key.path)
-    blocking = evaluation.severity == AssetCheckSeverity.ERROR
-    kind = "blocking check" if blocking else "warning check"
+    error = evaluation.severity == AssetCheckSeverity.ERROR
+    kind = "blocking check" if evaluation.blocking else "check" if error else "warning check"
     rows = _metadata_value(evaluation, "unexpected_rows")
     if rows is None:
         rows = _metadata_value(evaluation, "quarantined")
     docs = _metadata_value(evaluation, "data_docs")
     return Alert(
         run_id=run_id,
-        severity=ERROR if blocking else WARNING,
+        severity=ERROR if error else WARNING,
         source=f"check {asset}:{evaluation.check_name}",
         summary=f"{kind} {evaluation.check_name} failed on {asset}: {evaluation.description or ''}".strip(),
         rows=int(rows) if isinstance(rows, int | float) else None,

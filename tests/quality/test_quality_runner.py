@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pytest
+import sqlalchemy as sa
 
 from quota_pipeline.ingest.loader import load_all
 from quota_pipeline.ingest.specs import SPECS
-from quota_pipeline.quality.runner import docs_index, read_frame, validate_frame
+from quota_pipeline.quality.runner import docs_index, read_frame, validate_frame, validate_query
+from quota_pipeline.quality.sql_engine import generic_type
 from quota_pipeline.quality.suites import load_suite, raw_frame_sql, suite_parameters
 
 SMALL = Path(__file__).resolve().parents[1] / "fixtures" / "small"
@@ -28,10 +31,14 @@ def load(folder: Path, policy) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def validate_raw(con, extract: str, gx_folder: Path, policy):
-    frame = read_frame(con, raw_frame_sql(SPECS[extract]))
-    return validate_frame(
-        gx_folder, load_suite(f"raw.{extract}"), frame, parameters=suite_parameters(policy)
+def validate_raw(con, extract: str, gx_folder: Path, policy, sql: str | None = None):
+    return validate_query(
+        gx_folder,
+        load_suite(f"raw.{extract}"),
+        con,
+        sql or raw_frame_sql(SPECS[extract]),
+        gx_folder / "frame.duckdb",
+        parameters=suite_parameters(policy),
     )
 
 
@@ -70,10 +77,7 @@ def test_rows_the_loader_let_through_fail_contract_rules(clean, gx_folder, polic
     con.execute("create temp table periods as select * from raw.fiscal_periods")
     con.execute("update periods set end_date = '2026-01-01' where period = 'FY2027-Q2'")
     sql = raw_frame_sql(SPECS["fiscal_periods"]).replace("raw.fiscal_periods", "periods")
-    frame = read_frame(con, sql)
-    outcome = validate_frame(
-        gx_folder, load_suite("raw.fiscal_periods"), frame, parameters=suite_parameters(policy)
-    )
+    outcome = validate_raw(con, "fiscal_periods", gx_folder, policy, sql)
     lines = [f.line() for f in outcome.failed]
     assert len(lines) == 1 and "end_date >= start_date: 1 unexpected rows" in lines[0]
     assert "2026-01-01" in lines[0]
@@ -110,3 +114,37 @@ def test_drift_skipped_without_a_published_run(gx_folder, policy):
         has_previous=False,
     )
     assert outcome.success and len(outcome.skipped) == 2
+
+
+def test_rules_run_in_duckdb_types_codes_and_no_file_left_open(clean, gx_folder, policy):
+    """Type and currency-code expectations hold on DuckDB; GX keeps no scratch file open."""
+    con = clean.cursor()
+    con.execute("create temp table targets as select * from raw.account_targets")
+    con.execute("update targets set currency_iso = 'eur' where _source_line = 2")
+    sql = (
+        raw_frame_sql(SPECS["account_targets"])
+        .replace("raw.account_targets", "targets")
+        .replace("try_cast(t.target_amount as double)", "t.target_amount")
+    )
+    outcome = validate_raw(con, "account_targets", gx_folder, policy, sql)
+    failed = {f.expectation: f for f in outcome.failed}
+    assert set(failed) == {
+        "expect_column_values_to_be_of_type",
+        "expect_column_values_to_be_between",  # text compared with 0
+        "expect_column_values_to_be_in_set",
+    }
+    assert failed["expect_column_values_to_be_of_type"].observed == "String"
+    code = failed["expect_column_values_to_be_in_set"]
+    assert code.column == "currency_iso__is_code" and code.unexpected_count == 1
+    assert outcome.rows == con.execute("select count(*) from targets").fetchone()[0]
+    open_files = [os.readlink(fd) for fd in Path("/proc/self/fd").iterdir() if fd.exists()]
+    assert not [name for name in open_files if "frame.duckdb" in name]
+    assert not list(gx_folder.glob("frame.duckdb*"))
+
+
+def test_duckdb_types_map_to_sqlalchemy_generic_types():
+    assert isinstance(generic_type("DOUBLE"), sa.Float)
+    assert isinstance(generic_type("DECIMAL(18,2)"), sa.Numeric)
+    assert isinstance(generic_type("varchar"), sa.String)
+    assert isinstance(generic_type("BIGINT"), sa.Integer)
+    assert isinstance(generic_type("STRUCT(a INTEGER)"), sa.types.NullType)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dagster import DagsterEventType, DagsterInstance
 from reliability_helpers import (
     CLI,
     Workspace,
@@ -131,6 +132,24 @@ def test_quarantine_above_share_exits_1_naming_file_line_column_rule(
             "select status, rows_quarantined, checks_failed from run_log"
         ).fetchall()[0]
     assert (status, quarantined) == ("failed", 1) and checks >= 1
+    # Issue 3: the GX raw suite still validated the over-limit extract and is what blocked.
+    with DagsterInstance.from_config(str(workspace.dagster_home)) as instance:
+        (run,) = instance.get_run_records()
+        evaluations = [
+            record.event_log_entry.dagster_event.event_specific_data
+            for record in instance.get_records_for_run(
+                run.dagster_run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
+            ).records
+        ]
+    failed = {(e.check_name, e.blocking) for e in evaluations if not e.passed}
+    assert failed == {("quarantine_within_policy", False), ("gx_raw_suite", True)}
+    gx = next(e for e in evaluations if e.check_name == "gx_raw_suite" and not e.passed)
+    assert gx.asset_key.path == ["raw", "quotas"]
+    assert (
+        "line 2" in gx.metadata["examples"].value
+        and "-5 is negative" in gx.metadata["examples"].value
+    )
+    assert Path(gx.metadata["data_docs"].value).exists()
 
 
 def test_odd_input_and_quarantine_within_share_publishes(
