@@ -4,7 +4,6 @@
 """
 
 from dagster import Definitions, colored_console_logger
-from dagster_dbt import DbtCliResource
 
 from quota_pipeline.automation.jobs import nightly_job, nightly_schedule, step_events_logger
 from quota_pipeline.automation.sensors import (
@@ -25,7 +24,7 @@ from quota_pipeline.quality.checks import quality_checks
 from quota_pipeline.resources import QuotaPipelineResource
 from quota_pipeline.risk.assets import quota_risk, strategic_gaps
 from quota_pipeline.transform.assets import dbt_models
-from quota_pipeline.transform.project import DBT_EXECUTABLE, dbt_project
+from quota_pipeline.transform.project import dbt_resource
 
 built_tables = [
     *(key for assets in ingest_assets for key in assets.keys),
@@ -61,11 +60,6 @@ defs = Definitions(
     loggers={"console": colored_console_logger, "step_events": step_events_logger},
     resources={
         "quota": QuotaPipelineResource(),
-        "dbt": DbtCliResource(
-            project_dir=dbt_project,
-            profiles_dir=dbt_project.profiles_dir,
-            target=dbt_project.target,
-            dbt_executable=DBT_EXECUTABLE,
-        ),
+        "dbt": dbt_resource(),
     },
 )

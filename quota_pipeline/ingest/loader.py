@@ -187,8 +187,9 @@ def _checked_select(
     rules: list[str] = []
     for column in spec.columns:
         rules.extend(_column_rules(spec, column))
-    rules.append(_duplicate_rule(spec))
-    joins: list[str] = []
+    duplicate_join, duplicate_rule = _duplicate_rule(spec, table)
+    rules.append(duplicate_rule)
+    joins: list[str] = [duplicate_join]
     for index, reference in enumerate(spec.references):
         if reference.extract == spec.name:
             continue  # self-references (the territory tree) are checked in hierarchy.py
@@ -232,7 +233,9 @@ def _checked_select(
             cast($loaded_at as timestamp) as _loaded_at,
             _reason is not null as _is_quarantined,
             _reason as _quarantine_reason,
-            _record_key as _record_key
+            -- only quarantined rows need their key spelled out (dq.quarantine, GX notes);
+            -- on every accepted row it would repeat the key columns (39M strings at 10M)
+            case when _reason is not null then _record_key end as _record_key
         from checked
     """
     return sql, params
@@ -284,13 +287,25 @@ def _column_rules(spec: ExtractSpec, column: Column) -> list[str]:
     return rules
 
 
-def _duplicate_rule(spec: ExtractSpec) -> str:
-    keys = ", ".join(f"f.{q(name)}" for name in spec.key)
-    label = ", ".join(spec.key)
-    return (
-        f"case when count(*) over (partition by {keys}) > 1 then "
-        f"'duplicate key ({label}): ' || count(*) over (partition by {keys}) || ' rows share it' end"
+def _duplicate_rule(spec: ExtractSpec, table: str) -> tuple[str, str]:
+    """A join counting the rows of each key that occurs more than once, and its rule.
+
+    A group-by of the keys joined back finds the few duplicated keys; a window count over
+    every row (the obvious form) sorted all 39M account targets at 10M accounts: 11 s of
+    the 18 s rule check. Null keys compare equal, as in a window partition.
+    """
+    keys = ", ".join(q(name) for name in spec.key)
+    matches = " and ".join(f"dup.{q(name)} is not distinct from f.{q(name)}" for name in spec.key)
+    join = (
+        f"left join (select {keys}, count(*) as _key_rows from {table} group by {keys} "
+        f"having count(*) > 1) dup on {matches}"
     )
+    label = ", ".join(spec.key)
+    rule = (
+        f"case when dup._key_rows is not null then "
+        f"'duplicate key ({label}): ' || dup._key_rows || ' rows share it' end"
+    )
+    return join, rule
 
 
 def _period_rules(table: str) -> str:
@@ -325,7 +340,8 @@ def _quarantine_hierarchy_problems(con: duckdb.DuckDBPyConnection) -> None:
         """
         update raw.territories t
         set _is_quarantined = true,
-            _quarantine_reason = concat_ws('; ', t._quarantine_reason, p.problem)
+            _quarantine_reason = concat_ws('; ', t._quarantine_reason, p.problem),
+            _record_key = coalesce(t.territory_id, '')
         from hierarchy_problems p
         where t.territory_id = p.territory_id and not t._is_quarantined
         """

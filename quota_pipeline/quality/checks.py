@@ -138,6 +138,7 @@ def build_raw_check(spec: ExtractSpec) -> AssetChecksDefinition:
                 scratch_file(settings),
                 parameters=suite_parameters(quota.policy),
                 sample_size=sample_size,
+                keep_results=quota.policy.keep_published_runs,
             )
         return _check_result(context, outcome, AssetCheckSeverity.ERROR, sample_size)
 
@@ -208,6 +209,7 @@ def build_drift_check(profile: DriftProfile) -> AssetChecksDefinition:
                 has_previous=has_previous,
                 index_columns=("period",),
                 sample_size=sample_size,
+                keep_results=quota.policy.keep_published_runs,
             )
         except Exception as error:
             context.log.warning(f"drift suite {profile.table} could not run: {error}")

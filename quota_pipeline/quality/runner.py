@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -132,6 +133,7 @@ def validate_frame(
     has_previous: bool = True,
     index_columns: tuple[str, ...] = (),
     sample_size: int = 5,
+    keep_results: int | None = None,
 ) -> SuiteOutcome:
     """Validate a small pandas ``frame`` against one suite document (drift profiles).
 
@@ -152,6 +154,7 @@ def validate_frame(
         has_previous=has_previous,
         index_columns=index_columns,
         sample_size=sample_size,
+        keep_results=keep_results,
     )
 
 
@@ -164,6 +167,7 @@ def validate_query(
     *,
     parameters: dict[str, float] | None = None,
     sample_size: int = 5,
+    keep_results: int | None = None,
 ) -> SuiteOutcome:
     """Validate the rows of ``sql`` (run on ``con``) in DuckDB with GX's SQL engine.
 
@@ -194,11 +198,32 @@ def validate_query(
             started=started,
             parameters=parameters,
             sample_size=sample_size,
+            keep_results=keep_results,
         )
     finally:
         # GX's engine would keep the scratch file open; dbt must find no file held open.
         close_connections()
         scratch.unlink(missing_ok=True)
+
+
+def prune_results(folder: Path, suite: str, keep: int) -> int:
+    """Keep the newest ``keep`` results of ``suite``: stored JSON and Data Docs pages.
+
+    GX keeps every validation result and rebuilds the site's index from all of them at
+    every run; a year of nightly runs would be 4,700 pages and an ever slower index.
+    Returns how many results were removed.
+    """
+    uncommitted = folder / "gx" / "uncommitted"
+    stores = (uncommitted / "validations", uncommitted / "data_docs" / DOCS_SITE / "validations")
+    removed = 0
+    for store in stores:
+        # <store>/<suite parts>/<run name>/<run time>/<batch>.json|html; run times sort
+        runs = sorted(store.joinpath(*suite.split(".")).glob("*/*"), key=lambda run: run.name)
+        stale = runs[: max(len(runs) - keep, 0)]
+        for run in stale:
+            shutil.rmtree(run, ignore_errors=True)
+        removed = max(removed, len(stale))
+    return removed
 
 
 def _run_suite(
@@ -214,12 +239,15 @@ def _run_suite(
     has_previous: bool = True,
     index_columns: tuple[str, ...] = (),
     sample_size: int = 5,
+    keep_results: int | None = None,
 ) -> SuiteOutcome:
     """One checkpoint run of the suite on one batch, with its Data Docs page."""
     gx = _gx()
     from great_expectations.checkpoint import UpdateDataDocsAction
 
     name = document["name"]
+    if keep_results is not None:
+        prune_results(folder, name, keep_results - 1)  # the new result makes keep_results
     expectations, skipped = _applicable(document["expectations"], has_previous)
     expectations = [_resolved(expectation, parameters or {}) for expectation in expectations]
     suite = context.suites.add_or_update(

@@ -148,3 +148,28 @@ def test_duckdb_types_map_to_sqlalchemy_generic_types():
     assert isinstance(generic_type("varchar"), sa.String)
     assert isinstance(generic_type("BIGINT"), sa.Integer)
     assert isinstance(generic_type("STRUCT(a INTEGER)"), sa.types.NullType)
+
+
+def test_only_the_newest_results_and_pages_are_kept(tmp_path, clean, policy):
+    folder = tmp_path / "quality"
+    for _ in range(3):
+        outcome = validate_query(
+            folder,
+            load_suite("raw.fx_rates"),
+            clean,
+            raw_frame_sql(SPECS["fx_rates"]),
+            folder / "frame.duckdb",
+            parameters=suite_parameters(policy),
+            keep_results=2,
+        )
+    uncommitted = folder / "gx" / "uncommitted"
+    results = sorted((uncommitted / "validations" / "raw" / "fx_rates").glob("*/*/*.json"))
+    pages = sorted(
+        (uncommitted / "data_docs" / "local_site" / "validations" / "raw" / "fx_rates").glob(
+            "*/*/*.html"
+        )
+    )
+    assert len(results) == len(pages) == 2
+    assert outcome.docs_page == pages[-1]
+    index = docs_index(folder).read_text(encoding="utf-8")
+    assert pages[0].parent.name in index and pages[1].parent.name in index
