@@ -83,7 +83,7 @@ def report(scratch: Path, wall: float, label: str) -> None:
     print(f"| CLI wall time (incl. start-up) | {wall:.1f} | |")
     print(f"| Dagster run (start to end) | {run_seconds:.1f} | 100% |")
     print(
-        f"| GX check steps (read frame + validate + Data Docs + step overhead) "
+        f"| GX check steps (write the suite's rows + validate + Data Docs + step overhead) "
         f"| {gx_step_total:.1f} | {gx_step_total / run_seconds:.0%} |"
     )
     print(
