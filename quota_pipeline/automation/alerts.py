@@ -265,24 +265,6 @@ def raise_all(
     return raised
 
 
-FRESH_STATUSES = ("success", "unchanged")
-
-
-def last_fresh(ops_db: Path) -> datetime | None:
-    """When a run last left the warehouse current: a publish, or a night that found no
-    extract, policy or code changed since the last publish (run_log status unchanged)."""
-    if not ops_db.exists():
-        return None
-    try:
-        with duckdb.connect(str(ops_db), read_only=True) as con:
-            return con.execute(
-                "select max(finished_at) from run_log where status in (?, ?)",
-                list(FRESH_STATUSES),
-            ).fetchall()[0][0]
-    except duckdb.Error:
-        return None
-
-
 def stale_alert(
     last_success: datetime | None, now: datetime, stale_after_hours: float, where: tuple[str, ...]
 ) -> Alert | None:

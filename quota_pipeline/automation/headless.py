@@ -108,14 +108,7 @@ def _unchanged_since_publish(
     finished = datetime.now(UTC).replace(tzinfo=None)
     record_run(
         settings.ops_db,
-        RunRecord(
-            run_id=f"unchanged-{started:%Y%m%dT%H%M%S%f}",
-            started_at=started,
-            finished_at=finished,
-            status="unchanged",
-            message=message,
-            fingerprint=fingerprint,
-        ),
+        RunRecord.without_dagster("unchanged", started, message, fingerprint),
     )
     return Outcome(
         exit_code=0,
@@ -216,13 +209,7 @@ def _record_refused(settings: Settings, started: datetime, message: str) -> None
     with suppress(OSError, QuotaPipelineError):
         record_run(
             settings.ops_db,
-            RunRecord(
-                run_id=f"refused-{started:%Y%m%dT%H%M%S%f}",
-                started_at=started,
-                finished_at=datetime.now(UTC).replace(tzinfo=None),
-                status="refused",
-                message=message,
-            ),
+            RunRecord.without_dagster("refused", started, message),
         )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -54,6 +54,21 @@ class RunRecord:
     checks_failed: int | None = None
     message: str | None = None
     fingerprint: str | None = None
+
+    @classmethod
+    def without_dagster(
+        cls, status: str, started: datetime, message: str, fingerprint: str | None = None
+    ) -> RunRecord:
+        """A run that ended before Dagster started one (refused, unchanged): its id is
+        the status and the start time, and it finishes now."""
+        return cls(
+            run_id=f"{status}-{started:%Y%m%dT%H%M%S%f}",
+            started_at=started,
+            finished_at=datetime.now(UTC).replace(tzinfo=None),
+            status=status,
+            message=message,
+            fingerprint=fingerprint,
+        )
 
 
 # An analyst tool that attaches the ops database read-only holds DuckDB's file lock; a
@@ -159,3 +174,26 @@ def last_published_fingerprint(path: Path) -> tuple[str, str, datetime] | None:
     if not rows or rows[0][0] is None:
         return None
     return rows[0][0], rows[0][1], rows[0][2]
+
+
+# Statuses after which the published warehouse is current: a publish, or a night that found
+# no extract, policy or code changed since the last publish.
+FRESH_STATUSES = ("success", "unchanged")
+
+
+def last_fresh(path: Path) -> datetime | None:
+    """When a run last left the warehouse current (run_log status in FRESH_STATUSES).
+
+    Read-only and never raising: the stale-warehouse alert asks it even when the operations
+    database is missing or held by a writer, and then has nothing to measure from.
+    """
+    if not path.exists():
+        return None
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            return con.execute(
+                "select max(finished_at) from run_log where status in (?, ?)",
+                list(FRESH_STATUSES),
+            ).fetchall()[0][0]
+    except duckdb.Error:
+        return None

@@ -28,12 +28,12 @@ from quota_pipeline.automation.alerts import (
     Alert,
     Channels,
     Delivery,
-    last_fresh,
     raise_all,
     stale_alert,
 )
 from quota_pipeline.automation.jobs import NIGHTLY_JOB_NAME
 from quota_pipeline.policy import Policy, load_policy
+from quota_pipeline.publish.opsdb import last_fresh
 from quota_pipeline.quality.runner import docs_index
 from quota_pipeline.settings import Settings
 

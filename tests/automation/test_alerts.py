@@ -162,8 +162,7 @@ def test_cursor_only_moves_forward():
 
 
 def test_unchanged_nights_keep_the_warehouse_fresh(tmp_path):
-    from quota_pipeline.automation.alerts import last_fresh
-    from quota_pipeline.publish.opsdb import RunRecord, record_run
+    from quota_pipeline.publish.opsdb import RunRecord, last_fresh, record_run
 
     ops_db = tmp_path / "ops.duckdb"
     assert last_fresh(ops_db) is None
