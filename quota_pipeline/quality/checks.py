@@ -10,7 +10,9 @@ whole suite in one GX validation and puts the summary, a few unexpected values a
 Data Docs page in its metadata.
 """
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from dagster import (
@@ -24,7 +26,9 @@ from dagster import (
 )
 
 from quota_pipeline.ingest.specs import EXTRACTS, ExtractSpec
+from quota_pipeline.policy import Policy
 from quota_pipeline.quality.runner import (
+    SuiteOptions,
     SuiteOutcome,
     read_frame,
     validate_frame,
@@ -55,6 +59,16 @@ def scratch_file(settings: Settings) -> Path:
     """Where a raw suite's rows are written for GX; named like the build file, so a run
     that crashed leaves nothing that the next run's start does not remove."""
     return settings.build_file.with_name(settings.build_file.name + ".gx_frame")
+
+
+def policy_options(policy: Policy, **changes: Any) -> SuiteOptions:
+    """The policy's thresholds, sample size and kept results, for every suite of a run."""
+    options = SuiteOptions(
+        parameters=suite_parameters(policy),
+        sample_size=policy.quality.sample_size,
+        keep_results=policy.keep_published_runs,
+    )
+    return replace(options, **changes)
 
 
 def outcome_metadata(outcome: SuiteOutcome, sample_size: int) -> dict[str, object]:
@@ -128,7 +142,7 @@ def build_raw_check(spec: ExtractSpec) -> AssetChecksDefinition:
         context: AssetCheckExecutionContext, quota: QuotaPipelineResource
     ) -> AssetCheckResult:
         settings = quota.settings
-        sample_size = quota.policy.quality.sample_size
+        options = policy_options(quota.policy)
         with quota.build_connection() as con:
             outcome = validate_query(
                 quality_folder(settings),
@@ -136,11 +150,9 @@ def build_raw_check(spec: ExtractSpec) -> AssetChecksDefinition:
                 con,
                 raw_frame_sql(spec),
                 scratch_file(settings),
-                parameters=suite_parameters(quota.policy),
-                sample_size=sample_size,
-                keep_results=quota.policy.keep_published_runs,
+                options,
             )
-        return _check_result(context, outcome, AssetCheckSeverity.ERROR, sample_size)
+        return _check_result(context, outcome, AssetCheckSeverity.ERROR, options.sample_size)
 
     return _raw_suite
 
@@ -196,7 +208,7 @@ def build_drift_check(profile: DriftProfile) -> AssetChecksDefinition:
         context: AssetCheckExecutionContext, quota: QuotaPipelineResource
     ) -> AssetCheckResult:
         settings = quota.settings
-        sample_size = quota.policy.quality.sample_size
+        policy = quota.policy
         try:
             with quota.build_connection() as con:
                 has_previous = _attach_published(con, settings, profile.table)
@@ -205,11 +217,7 @@ def build_drift_check(profile: DriftProfile) -> AssetChecksDefinition:
                 quality_folder(settings),
                 load_suite(profile.table),
                 frame,
-                parameters=suite_parameters(quota.policy),
-                has_previous=has_previous,
-                index_columns=("period",),
-                sample_size=sample_size,
-                keep_results=quota.policy.keep_published_runs,
+                policy_options(policy, has_previous=has_previous, index_columns=("period",)),
             )
         except Exception as error:
             context.log.warning(f"drift suite {profile.table} could not run: {error}")
@@ -218,7 +226,7 @@ def build_drift_check(profile: DriftProfile) -> AssetChecksDefinition:
                 severity=AssetCheckSeverity.WARN,
                 description=f"GX suite {profile.table} could not run: {type(error).__name__}",
             )
-        return _check_result(context, outcome, AssetCheckSeverity.WARN, sample_size)
+        return _check_result(context, outcome, AssetCheckSeverity.WARN, policy.quality.sample_size)
 
     return _drift_suite
 

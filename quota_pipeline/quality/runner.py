@@ -17,6 +17,7 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -26,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
-from quota_pipeline.quality.sql_engine import close_connections
+from quota_pipeline.publish.build import engine_config
+from quota_pipeline.quality.sql_engine import close_connections, validation_url
 from quota_pipeline.quality.suites import NEEDS_PREVIOUS
 
 if TYPE_CHECKING:
@@ -104,6 +106,18 @@ class SuiteOutcome:
         return sum(item.unexpected_count or 0 for item in self.failed)
 
 
+@dataclass(frozen=True)
+class SuiteOptions:
+    """How one suite runs: the policy's numbers, how much of a failure is shown, whether
+    there is a published run to compare with, and how many past results are kept."""
+
+    parameters: Mapping[str, float] = field(default_factory=dict)
+    sample_size: int = 5
+    keep_results: int | None = None
+    has_previous: bool = True
+    index_columns: tuple[str, ...] = ()
+
+
 def read_frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
     """One query, one scan: the result as a pandas frame backed by Arrow buffers."""
     return con.sql(sql).to_arrow_table().to_pandas(types_mapper=pd.ArrowDtype)
@@ -128,12 +142,7 @@ def validate_frame(
     folder: Path,
     document: dict[str, Any],
     frame: pd.DataFrame,
-    *,
-    parameters: dict[str, float] | None = None,
-    has_previous: bool = True,
-    index_columns: tuple[str, ...] = (),
-    sample_size: int = 5,
-    keep_results: int | None = None,
+    options: SuiteOptions = SuiteOptions(),
 ) -> SuiteOutcome:
     """Validate a small pandas ``frame`` against one suite document (drift profiles).
 
@@ -143,18 +152,7 @@ def validate_frame(
     context = quality_context(str(folder))
     batch = _frame_batch_definition(context, document["name"])
     return _run_suite(
-        context,
-        folder,
-        document,
-        batch,
-        {"dataframe": frame},
-        rows=len(frame),
-        started=started,
-        parameters=parameters,
-        has_previous=has_previous,
-        index_columns=index_columns,
-        sample_size=sample_size,
-        keep_results=keep_results,
+        context, folder, document, batch, {"dataframe": frame}, len(frame), started, options
     )
 
 
@@ -164,10 +162,7 @@ def validate_query(
     con: duckdb.DuckDBPyConnection,
     sql: str,
     scratch: Path,
-    *,
-    parameters: dict[str, float] | None = None,
-    sample_size: int = 5,
-    keep_results: int | None = None,
+    options: SuiteOptions = SuiteOptions(),
 ) -> SuiteOutcome:
     """Validate the rows of ``sql`` (run on ``con``) in DuckDB with GX's SQL engine.
 
@@ -177,7 +172,6 @@ def validate_query(
     started = time.perf_counter()
     scratch = scratch.with_name(f"{scratch.name}-{uuid.uuid4().hex[:12]}")
     scratch.parent.mkdir(parents=True, exist_ok=True)
-    scratch.unlink(missing_ok=True)
     path = str(scratch).replace("'", "''")
     con.execute(f"attach '{path}' as gx_scratch")
     try:
@@ -188,42 +182,28 @@ def validate_query(
     context = quality_context(str(folder))
     batch_definition = _table_batch_definition(_sql_datasource(context, scratch), document["name"])
     try:
-        return _run_suite(
-            context,
-            folder,
-            document,
-            batch_definition,
-            None,
-            rows=rows,
-            started=started,
-            parameters=parameters,
-            sample_size=sample_size,
-            keep_results=keep_results,
-        )
+        return _run_suite(context, folder, document, batch_definition, None, rows, started, options)
     finally:
         # GX's engine would keep the scratch file open; dbt must find no file held open.
         close_connections()
         scratch.unlink(missing_ok=True)
 
 
-def prune_results(folder: Path, suite: str, keep: int) -> int:
+def prune_results(folder: Path, suite: str, keep: int) -> None:
     """Keep the newest ``keep`` results of ``suite``: stored JSON and Data Docs pages.
 
     GX keeps every validation result and rebuilds the site's index from all of them at
     every run; a year of nightly runs would be 4,700 pages and an ever slower index.
-    Returns how many results were removed.
     """
     uncommitted = folder / "gx" / "uncommitted"
-    stores = (uncommitted / "validations", uncommitted / "data_docs" / DOCS_SITE / "validations")
-    removed = 0
-    for store in stores:
+    for store in (
+        uncommitted / "validations",
+        uncommitted / "data_docs" / DOCS_SITE / "validations",
+    ):
         # <store>/<suite parts>/<run name>/<run time>/<batch>.json|html; run times sort
         runs = sorted(store.joinpath(*suite.split(".")).glob("*/*"), key=lambda run: run.name)
-        stale = runs[: max(len(runs) - keep, 0)]
-        for run in stale:
-            shutil.rmtree(run, ignore_errors=True)
-        removed = max(removed, len(stale))
-    return removed
+        for stale in runs[: max(len(runs) - keep, 0)]:
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def _run_suite(
@@ -232,24 +212,20 @@ def _run_suite(
     document: dict[str, Any],
     batch_definition: Any,
     batch_parameters: dict[str, Any] | None,
-    *,
     rows: int,
     started: float,
-    parameters: dict[str, float] | None = None,
-    has_previous: bool = True,
-    index_columns: tuple[str, ...] = (),
-    sample_size: int = 5,
-    keep_results: int | None = None,
+    options: SuiteOptions,
 ) -> SuiteOutcome:
     """One checkpoint run of the suite on one batch, with its Data Docs page."""
     gx = _gx()
     from great_expectations.checkpoint import UpdateDataDocsAction
 
     name = document["name"]
-    if keep_results is not None:
-        prune_results(folder, name, keep_results - 1)  # the new result makes keep_results
-    expectations, skipped = _applicable(document["expectations"], has_previous)
-    expectations = [_resolved(expectation, parameters or {}) for expectation in expectations]
+    if options.keep_results is not None:
+        # the result about to be stored makes options.keep_results
+        prune_results(folder, name, options.keep_results - 1)
+    expectations, skipped = _applicable(document["expectations"], options.has_previous)
+    expectations = [_resolved(expectation, options.parameters) for expectation in expectations]
     suite = context.suites.add_or_update(
         gx.ExpectationSuite(name=name, expectations=expectations, meta=document.get("meta"))
     )
@@ -262,7 +238,7 @@ def _run_suite(
                 )
             ],
             actions=[UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE])],
-            result_format=_result_format(index_columns),
+            result_format=_result_format(options.index_columns),
         )
     )
     result = checkpoint.run(batch_parameters=batch_parameters)
@@ -272,7 +248,7 @@ def _run_suite(
         success=bool(validation.success),
         rows=rows,
         evaluated=len(validation.results),
-        failed=tuple(_failed(validation, index_columns, sample_size)),
+        failed=tuple(_failed(validation, options.index_columns, options.sample_size)),
         docs_page=_docs_page(context, identifier, folder),
         seconds=time.perf_counter() - started,
         skipped=tuple(skipped),
@@ -291,7 +267,7 @@ def _applicable(
     return kept, skipped
 
 
-def _resolved(expectation: dict[str, Any], parameters: dict[str, float]) -> dict[str, Any]:
+def _resolved(expectation: dict[str, Any], parameters: Mapping[str, float]) -> dict[str, Any]:
     """Replace ``{"$PARAMETER": name}`` values by the policy's numbers.
 
     Resolved here rather than by GX so that ``mostly`` can be a parameter too and the
@@ -319,9 +295,6 @@ def _frame_batch_definition(context: AbstractDataContext, name: str) -> Any:
 
 def _sql_datasource(context: AbstractDataContext, database: Path) -> Any:
     """GX's SQL datasource on one DuckDB file, read-only, with the pipeline's engine settings."""
-    from quota_pipeline.publish.build import engine_config
-    from quota_pipeline.quality.sql_engine import validation_url
-
     return context.data_sources.add_or_update_sql(
         SQL_DATASOURCE,
         connection_string=validation_url(database),

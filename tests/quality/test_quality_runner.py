@@ -13,7 +13,13 @@ import sqlalchemy as sa
 
 from quota_pipeline.ingest.loader import load_all
 from quota_pipeline.ingest.specs import SPECS
-from quota_pipeline.quality.runner import docs_index, read_frame, validate_frame, validate_query
+from quota_pipeline.quality.runner import (
+    SuiteOptions,
+    docs_index,
+    read_frame,
+    validate_frame,
+    validate_query,
+)
 from quota_pipeline.quality.sql_engine import generic_type
 from quota_pipeline.quality.suites import load_suite, raw_frame_sql, suite_parameters
 
@@ -38,7 +44,7 @@ def validate_raw(con, extract: str, gx_folder: Path, policy, sql: str | None = N
         con,
         sql or raw_frame_sql(SPECS[extract]),
         gx_folder / "frame.duckdb",
-        parameters=suite_parameters(policy),
+        SuiteOptions(parameters=suite_parameters(policy)),
     )
 
 
@@ -96,10 +102,10 @@ def drift_frame(ratio: float | None, null_share: float = 0.0):
 
 def test_drift_band_and_null_share_from_policy(gx_folder, policy):
     suite = load_suite("marts.seller_target_rollup")
-    parameters = suite_parameters(policy)
-    ok = validate_frame(gx_folder, suite, drift_frame(1.1), parameters=parameters)
+    options = SuiteOptions(parameters=suite_parameters(policy))
+    ok = validate_frame(gx_folder, suite, drift_frame(1.1), options)
     assert ok.success and not ok.skipped
-    moved = validate_frame(gx_folder, suite, drift_frame(2.0, 0.9), parameters=parameters)
+    moved = validate_frame(gx_folder, suite, drift_frame(2.0, 0.9), options)
     failed = {f.column for f in moved.failed}
     assert failed == {"row_count_ratio", "target_total_ratio", "null_target_share"}
     assert all(f.unexpected_count == 1 for f in moved.failed)
@@ -110,8 +116,7 @@ def test_drift_skipped_without_a_published_run(gx_folder, policy):
         gx_folder,
         load_suite("risk.quota_risk"),
         drift_frame(None),
-        parameters=suite_parameters(policy),
-        has_previous=False,
+        SuiteOptions(parameters=suite_parameters(policy), has_previous=False),
     )
     assert outcome.success and len(outcome.skipped) == 2
 
@@ -159,8 +164,7 @@ def test_only_the_newest_results_and_pages_are_kept(tmp_path, clean, policy):
             clean,
             raw_frame_sql(SPECS["fx_rates"]),
             folder / "frame.duckdb",
-            parameters=suite_parameters(policy),
-            keep_results=2,
+            SuiteOptions(parameters=suite_parameters(policy), keep_results=2),
         )
     uncommitted = folder / "gx" / "uncommitted"
     results = sorted((uncommitted / "validations" / "raw" / "fx_rates").glob("*/*/*.json"))
