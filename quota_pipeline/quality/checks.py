@@ -55,12 +55,6 @@ def quality_folder(settings: Settings) -> Path:
     return settings.warehouse.parent / "quality"
 
 
-def scratch_file(settings: Settings) -> Path:
-    """Where a raw suite's rows are written for GX; named like the build file, so a run
-    that crashed leaves nothing that the next run's start does not remove."""
-    return settings.build_file.with_name(settings.build_file.name + ".gx_frame")
-
-
 def policy_options(policy: Policy, **changes: Any) -> SuiteOptions:
     """The policy's thresholds, sample size and kept results, for every suite of a run."""
     options = SuiteOptions(
@@ -149,7 +143,6 @@ def build_raw_check(spec: ExtractSpec) -> AssetChecksDefinition:
                 load_suite(table),
                 con,
                 raw_frame_sql(spec),
-                scratch_file(settings),
                 options,
             )
         return _check_result(context, outcome, AssetCheckSeverity.ERROR, options.sample_size)

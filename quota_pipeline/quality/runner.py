@@ -1,9 +1,9 @@
 """Run one GX suite on one table, render Data Docs, summarise the result.
 
 Raw-extract suites are the expensive ones (39M account-target rows at 10M accounts), so
-they run in DuckDB: the suite's one query is written once to a scratch DuckDB file and
-GX's SQL engine validates that table there, through the dialect in ``sql_engine`` (GX has
-no DuckDB dialect of its own). Drift suites validate a per-period profile of a few rows,
+they run in DuckDB: the suite's one query is written once to an in-memory table of the
+pipeline's own DuckDB and GX's SQL engine validates that table there, through the dialect
+in ``sql_engine`` (GX has no DuckDB dialect of its own). Drift suites validate a per-period profile of a few rows,
 as a pandas frame backed by Arrow (``ArrowDtype``). Either way a table is read once and
 all of its expectations run in one validation. The GX project is file based under
 ``<warehouse dir>/quality`` so the Data Docs site there keeps every run's results; nothing
@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
-from quota_pipeline.publish.build import engine_config
-from quota_pipeline.quality.sql_engine import close_connections, validation_url
+from quota_pipeline.quality.sql_engine import shared_catalog
 from quota_pipeline.quality.suites import NEEDS_PREVIOUS
 
 if TYPE_CHECKING:
@@ -79,11 +78,11 @@ class FailedExpectation:
         where = f" on {self.column}" if self.column else ""
         if self.error:
             return f"{self.expectation}{where}: error {self.error}"
-        count = (
-            f"{self.unexpected_count:,} unexpected rows ({self.unexpected_percent or 0:.2f}%)"
-            if self.unexpected_count is not None
-            else f"observed {self.observed}"
-        )
+        count = f"observed {self.observed}"
+        if self.unexpected_count is not None:
+            count = f"{self.unexpected_count:,} unexpected rows"
+        if self.unexpected_percent is not None:
+            count += f" ({self.unexpected_percent:.2f}%)"
         examples = f"; e.g. {', '.join(self.examples)}" if self.examples else ""
         return f"{self.expectation}{where}: {count}{examples}"
 
@@ -161,32 +160,29 @@ def validate_query(
     document: dict[str, Any],
     con: duckdb.DuckDBPyConnection,
     sql: str,
-    scratch: Path,
     options: SuiteOptions = SuiteOptions(),
 ) -> SuiteOutcome:
     """Validate the rows of ``sql`` (run on ``con``) in DuckDB with GX's SQL engine.
 
-    The rows are written once to a new scratch DuckDB file named after ``scratch`` (deleted
-    afterwards) and GX reads them there read-only.
+    The rows are written once to a table in an in-memory catalog attached to ``con`` for
+    this validation (DuckDB spills it to its temp directory past the memory limit), and
+    GX reads that table through cursors of ``con`` (``sql_engine.shared_catalog``).
     """
     started = time.perf_counter()
-    scratch = scratch.with_name(f"{scratch.name}-{uuid.uuid4().hex[:12]}")
-    scratch.parent.mkdir(parents=True, exist_ok=True)
-    path = str(scratch).replace("'", "''")
-    con.execute(f"attach '{path}' as gx_scratch")
+    catalog = f"gx_frame_{uuid.uuid4().hex[:12]}"
+    con.execute(f"attach ':memory:' as {catalog}")
     try:
-        con.execute(f"create table gx_scratch.main.{FRAME_TABLE} as {sql}")
-        (rows,) = con.execute(f"select count(*) from gx_scratch.main.{FRAME_TABLE}").fetchone()
+        con.execute(f"create table {catalog}.main.{FRAME_TABLE} as {sql}")
+        ((rows,),) = con.execute(f"select count(*) from {catalog}.main.{FRAME_TABLE}").fetchall()
+        context = quality_context(str(folder))
+        with shared_catalog(con, catalog) as url:
+            datasource = _sql_datasource(context, url)
+            batch_definition = _table_batch_definition(datasource, document["name"])
+            return _run_suite(
+                context, folder, document, batch_definition, None, rows, started, options
+            )
     finally:
-        con.execute("detach gx_scratch")
-    context = quality_context(str(folder))
-    batch_definition = _table_batch_definition(_sql_datasource(context, scratch), document["name"])
-    try:
-        return _run_suite(context, folder, document, batch_definition, None, rows, started, options)
-    finally:
-        # GX's engine would keep the scratch file open; dbt must find no file held open.
-        close_connections()
-        scratch.unlink(missing_ok=True)
+        con.execute(f"detach {catalog}")
 
 
 def prune_results(folder: Path, suite: str, keep: int) -> None:
@@ -293,13 +289,9 @@ def _frame_batch_definition(context: AbstractDataContext, name: str) -> Any:
         return asset.add_batch_definition_whole_dataframe("whole_frame")
 
 
-def _sql_datasource(context: AbstractDataContext, database: Path) -> Any:
-    """GX's SQL datasource on one DuckDB file, read-only, with the pipeline's engine settings."""
-    return context.data_sources.add_or_update_sql(
-        SQL_DATASOURCE,
-        connection_string=validation_url(database),
-        kwargs={"connect_args": {"read_only": True, "config": engine_config()}},
-    )
+def _sql_datasource(context: AbstractDataContext, url: str) -> Any:
+    """GX's SQL datasource on a lent DuckDB connection (``sql_engine.shared_catalog``)."""
+    return context.data_sources.add_or_update_sql(SQL_DATASOURCE, connection_string=url)
 
 
 def _table_batch_definition(datasource: Any, name: str) -> Any:
@@ -335,7 +327,8 @@ def _summarise(
 ) -> FailedExpectation:
     config = result.expectation_config
     kwargs = config.kwargs if config else {}
-    column = kwargs.get("column") or ", ".join(kwargs.get("column_list") or []) or None
+    key = (config.meta or {}).get("unique_key") if config else None
+    column = kwargs.get("column") or ", ".join(kwargs.get("column_list") or key or []) or None
     if kwargs.get("column_A"):
         column = f"{kwargs['column_A']} >= {kwargs['column_B']}"
     details = result.result or {}
@@ -343,10 +336,13 @@ def _summarise(
     if result.exception_info and result.exception_info.get("raised_exception"):
         error = str(result.exception_info.get("exception_message", "failed"))[:200]
     observed = details.get("observed_value")
+    unexpected_count = details.get("unexpected_count")
+    if key and isinstance(observed, int):  # the unexpected-rows query counts rows
+        unexpected_count, observed = observed, None
     return FailedExpectation(
         expectation=config.type if config else "unknown",
         column=column,
-        unexpected_count=details.get("unexpected_count"),
+        unexpected_count=unexpected_count,
         unexpected_percent=details.get("unexpected_percent"),
         examples=_examples(details, index_columns, size),
         observed=None if observed is None else str(observed)[:200],

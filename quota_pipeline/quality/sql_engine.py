@@ -13,18 +13,25 @@ SQL engine fails in two ways, and this dialect mends exactly those two:
   information_schema, typed with SQLAlchemy's generic types (what GX compares against when a
   dialect has no type module of its own).
 
-Registered as ``duckdb+quota_validation``; ``dialect.name`` stays ``duckdb``. GX keeps its
-engine (and the DuckDB file open) for as long as the datasource lives, which would lock the
-file; ``close_connections`` closes what this dialect opened, and each validation connects
-to a new file so GX builds a new engine for it.
+Registered as ``duckdb+quota_validation``; ``dialect.name`` stays ``duckdb``. GX does not
+open a database of its own: ``shared_catalog`` lends it the pipeline's DuckDB connection,
+and each connection GX makes is a cursor of it whose default catalog is the one holding
+the suite's rows (an in-memory catalog attached for one validation). So the rows are never
+written to a file, and memory stays under the one limit of the pipeline's DuckDB. GX keeps
+its engine for as long as the datasource lives; every validation lends under a new name, so
+GX builds a new engine for it, and the cursors are closed when the loan ends.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import duckdb
 import sqlalchemy as sa
+from duckdb_engine import ConnectionWrapper
 from duckdb_engine import Dialect as DuckDBDialect
 from sqlalchemy.dialects import registry
 
@@ -48,7 +55,8 @@ _GENERIC_TYPES: dict[str, type[sa.types.TypeEngine[Any]]] = {
 }
 _COLUMNS = sa.text(
     "select column_name, data_type, is_nullable from information_schema.columns "
-    "where table_schema = :schema and table_name = :table order by ordinal_position"
+    "where table_catalog = current_database() and table_schema = :schema "
+    "and table_name = :table order by ordinal_position"
 )
 
 
@@ -57,22 +65,40 @@ def generic_type(duckdb_type: str) -> sa.types.TypeEngine[Any]:
     return _GENERIC_TYPES.get(duckdb_type.split("(")[0].strip().upper(), sa.types.NullType)()
 
 
+# Lent connections by URL database name: the pipeline's connection and the catalog GX reads.
+_lent: dict[str, tuple[duckdb.DuckDBPyConnection, str]] = {}
 _opened: list[Any] = []
 
 
-def close_connections() -> None:
-    """Close every DuckDB connection GX opened through this dialect (it never does)."""
-    while _opened:
-        _opened.pop().close()
+@contextmanager
+def shared_catalog(con: duckdb.DuckDBPyConnection, catalog: str) -> Iterator[str]:
+    """A URL for GX whose connections are cursors of ``con`` reading ``catalog``.
+
+    When the block ends, every cursor GX opened is closed (GX itself never closes them).
+    """
+    name = f"lent-{uuid.uuid4().hex}"
+    _lent[name] = (con, catalog)
+    try:
+        yield f"duckdb+{DRIVER}:///{name}"
+    finally:
+        del _lent[name]
+        while _opened:
+            _opened.pop().close()
 
 
 class ValidationDialect(DuckDBDialect):
-    """duckdb_engine for read-only validation: autocommit, columns typed from DuckDB."""
+    """duckdb_engine on a lent connection: autocommit, columns typed from DuckDB."""
 
     supports_statement_cache = False
 
     def connect(self, *cargs: Any, **cparams: Any) -> Any:
-        connection = super().connect(*cargs, **cparams)
+        lent = _lent.get(cparams.get("database", ""))
+        if lent is None:
+            raise ValueError(f"{cparams.get('database')!r} is not a lent DuckDB connection")
+        con, catalog = lent
+        cursor = con.cursor()
+        cursor.execute(f'use "{catalog}"')
+        connection = ConnectionWrapper(cursor)
         _opened.append(connection)
         return connection
 
@@ -98,8 +124,3 @@ class ValidationDialect(DuckDBDialect):
             }
             for name, data_type, nullable in rows
         ]
-
-
-def validation_url(database: Path) -> str:
-    """The SQLAlchemy URL GX connects to ``database`` with."""
-    return f"duckdb+{DRIVER}:///{database.resolve()}"

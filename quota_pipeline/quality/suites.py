@@ -80,6 +80,29 @@ def _accepted(expectation: dict[str, Any]) -> dict[str, Any]:
     return {**expectation, "kwargs": {**expectation["kwargs"], **ACCEPTED_ROWS}}
 
 
+def _unique_key(key: tuple[str, ...]) -> dict[str, Any]:
+    """The extract's key is unique on accepted rows: GX's unexpected-rows query, whose rows
+    are every accepted row that shares its key with another one.
+
+    One group-by in DuckDB; GX's own uniqueness expectations (a window count per key, then
+    a second query for the values) took 22 s of the 23 s suite on 39M account targets.
+    """
+    columns = ", ".join(key)
+    same_key = " and ".join(f"t.{column} = repeated.{column}" for column in key)
+    query = (
+        f"select {', '.join(f't.{column}' for column in key)}, t._source_line "
+        f"from {{batch}} as t inner join ("
+        f"select {columns} from {{batch}} where not _is_quarantined "
+        f"group by {columns} having count(*) > 1"
+        f") as repeated on {same_key} where not t._is_quarantined"
+    )
+    return _expectation(
+        "unexpected_rows_expectation",
+        {"unique_key": list(key), "shows": "accepted rows that share a key"},
+        unexpected_rows_query=query,
+    )
+
+
 def _column_expectations(column: Column) -> list[dict[str, Any]]:
     name = column.name
     found = [_expectation("expect_column_to_exist", column=name)]
@@ -143,12 +166,6 @@ def raw_suite_document(spec: ExtractSpec) -> dict[str, Any]:
                     mostly={"$PARAMETER": "min_planned_target_share"},
                 )
             )
-    if len(spec.key) == 1:
-        checked.append(_expectation("expect_column_values_to_be_unique", column=spec.key[0]))
-    else:
-        checked.append(
-            _expectation("expect_compound_columns_to_be_unique", column_list=list(spec.key))
-        )
     for reference in spec.references:
         checked.append(
             _expectation(
@@ -171,6 +188,7 @@ def raw_suite_document(spec: ExtractSpec) -> dict[str, Any]:
         expectation if expectation["type"] in ROW_FREE else _accepted(expectation)
         for expectation in checked
     ]
+    expectations.append(_unique_key(spec.key))
     if not spec.may_be_empty:
         expectations.append(_expectation("expect_table_row_count_to_be_between", min_value=1))
     return {

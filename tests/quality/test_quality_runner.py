@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ from quota_pipeline.quality.runner import (
     validate_frame,
     validate_query,
 )
-from quota_pipeline.quality.sql_engine import generic_type
+from quota_pipeline.quality.sql_engine import generic_type, shared_catalog
 from quota_pipeline.quality.suites import load_suite, raw_frame_sql, suite_parameters
 
 SMALL = Path(__file__).resolve().parents[1] / "fixtures" / "small"
@@ -43,7 +42,6 @@ def validate_raw(con, extract: str, gx_folder: Path, policy, sql: str | None = N
         load_suite(f"raw.{extract}"),
         con,
         sql or raw_frame_sql(SPECS[extract]),
-        gx_folder / "frame.duckdb",
         SuiteOptions(parameters=suite_parameters(policy)),
     )
 
@@ -121,8 +119,8 @@ def test_drift_skipped_without_a_published_run(gx_folder, policy):
     assert outcome.success and len(outcome.skipped) == 2
 
 
-def test_rules_run_in_duckdb_types_codes_and_no_file_left_open(clean, gx_folder, policy):
-    """Type and currency-code expectations hold on DuckDB; GX keeps no scratch file open."""
+def test_rules_run_in_duckdb_types_codes_and_nothing_left_attached(clean, gx_folder, policy):
+    """Type and currency-code expectations hold on DuckDB; the rows' catalog is gone after."""
     con = clean.cursor()
     con.execute("create temp table targets as select * from raw.account_targets")
     con.execute("update targets set currency_iso = 'eur' where _source_line = 2")
@@ -141,10 +139,40 @@ def test_rules_run_in_duckdb_types_codes_and_no_file_left_open(clean, gx_folder,
     assert failed["expect_column_values_to_be_of_type"].observed == "String"
     code = failed["expect_column_values_to_be_in_set"]
     assert code.column == "currency_iso__is_code" and code.unexpected_count == 1
-    assert outcome.rows == con.execute("select count(*) from targets").fetchone()[0]
-    open_files = [os.readlink(fd) for fd in Path("/proc/self/fd").iterdir() if fd.exists()]
-    assert not [name for name in open_files if "frame.duckdb" in name]
-    assert not list(gx_folder.glob("frame.duckdb*"))
+    assert outcome.rows == con.execute("select count(*) from targets").fetchall()[0][0]
+    databases = [
+        row[0] for row in con.sql("select database_name from duckdb_databases()").fetchall()
+    ]
+    assert not [name for name in databases if name.startswith("gx_frame")]
+    assert not list(gx_folder.rglob("*.duckdb"))
+
+
+def test_gx_connects_only_to_a_lent_connection():
+    engine = sa.create_engine("duckdb+quota_validation:///some/file.duckdb")
+    with pytest.raises(ValueError, match="not a lent DuckDB connection"):
+        engine.connect()
+    con = duckdb.connect()
+    con.execute("attach ':memory:' as rows_catalog")
+    con.execute("create table rows_catalog.main.t as select 1 as x")
+    with shared_catalog(con, "rows_catalog") as url, sa.create_engine(url).connect() as lent:
+        assert lent.execute(sa.text("select x from t")).scalar() == 1
+        columns = sa.inspect(lent).get_columns("t")
+    assert [(c["name"], type(c["type"])) for c in columns] == [("x", sa.Integer)]
+
+
+def test_a_key_repeated_on_accepted_rows_fails_with_its_rows(clean, gx_folder, policy):
+    con = clean.cursor()
+    con.execute("create temp table repeated as select * from raw.accounts")
+    con.execute(
+        "update repeated set account_id = (select min(account_id) from raw.accounts) "
+        "where _source_line = (select max(_source_line) from raw.accounts)"
+    )
+    sql = raw_frame_sql(SPECS["accounts"]).replace("raw.accounts t", "repeated t")
+    outcome = validate_raw(con, "accounts", gx_folder, policy, sql)
+    (failed,) = outcome.failed
+    assert failed.expectation == "unexpected_rows_expectation"
+    assert failed.column == "account_id" and failed.unexpected_count == 2
+    assert failed.line() == "unexpected_rows_expectation on account_id: 2 unexpected rows"
 
 
 def test_duckdb_types_map_to_sqlalchemy_generic_types():
@@ -163,7 +191,6 @@ def test_only_the_newest_results_and_pages_are_kept(tmp_path, clean, policy):
             load_suite("raw.fx_rates"),
             clean,
             raw_frame_sql(SPECS["fx_rates"]),
-            folder / "frame.duckdb",
             SuiteOptions(parameters=suite_parameters(policy), keep_results=2),
         )
     uncommitted = folder / "gx" / "uncommitted"

@@ -46,7 +46,12 @@ def test_raw_suites_cover_keys_references_money_and_periods():
         (e["type"], json.dumps(e["kwargs"].get("column")))
         for e in documents["raw.account_targets"]["expectations"]
     }
-    assert ("expect_compound_columns_to_be_unique", "null") in kinds
+    keys = [
+        e["meta"].get("unique_key")
+        for e in documents["raw.account_targets"]["expectations"]
+        if e["type"] == "unexpected_rows_expectation"
+    ]
+    assert keys == [["account_id", "period"]]
     assert ("expect_column_values_to_be_between", '"target_amount"') in kinds
     assert ("expect_column_values_to_be_in_set", '"account_id__resolved"') in kinds
     periods = [e["type"] for e in documents["raw.fiscal_periods"]["expectations"]]

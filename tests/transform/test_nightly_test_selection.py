@@ -44,9 +44,9 @@ def _expected_gx_rule(node: dict[str, Any]) -> tuple[str, Any]:
         case "not_null":
             return "expect_column_values_to_not_be_null", column
         case "unique":
-            return "expect_column_values_to_be_unique", column
+            return "unexpected_rows_expectation", [column]
         case "unique_combination_of_columns":
-            return "expect_compound_columns_to_be_unique", kwargs["combination_of_columns"]
+            return "unexpected_rows_expectation", kwargs["combination_of_columns"]
         case "relationships":
             return "expect_column_values_to_be_in_set", resolved_column(column)
         case "accepted_values":
@@ -62,7 +62,7 @@ def _suite_rules(extract: str) -> set[tuple[str, str]]:
     rules = set()
     for expectation in load_suite(f"raw.{extract}")["expectations"]:
         kwargs = expectation["kwargs"]
-        target = kwargs.get("column") or kwargs.get("column_list")
+        target = kwargs.get("column") or expectation["meta"].get("unique_key")
         rules.add((expectation["type"], json.dumps(target)))
     return rules
 
