@@ -34,9 +34,21 @@ sellers as (
 
 ),
 
-account_targets as (
+owned_account_targets as (
+
+    select * from {{ ref('account_target_distribution') }}
+
+),
+
+{# Owned targets come from the distribution mart, already converted and joined; only the
+    few unowned accounts' targets are read from int_account_targets, so the join of every
+    account target to its account runs once per night, not once per mart. #}
+
+unowned_account_targets as (
 
     select * from {{ ref('int_account_targets') }}
+
+    where owner_seller_id is null
 
 ),
 
@@ -117,25 +129,50 @@ subtree_sellers as (
 
 ),
 
-territory_targets as (
+owned_territory_targets as (
+
+    select
+        owned_account_targets.territory_id,
+        owned_account_targets.period,
+        sum(owned_account_targets.target_amount_corp) as bottom_up_targets,
+
+        sum(
+            case
+                when sellers.status = 'terminated'
+                    then owned_account_targets.target_amount_corp
+            end
+        ) as unassigned_targets
+
+    from owned_account_targets
+
+    left join sellers
+        on owned_account_targets.seller_id = sellers.seller_id
+
+    group by owned_account_targets.territory_id, owned_account_targets.period
+
+),
+
+unowned_territory_targets as (
 
     select
         territory_id,
         period,
         sum(target_amount_corp) as bottom_up_targets,
+        sum(target_amount_corp) as unassigned_targets
 
-        sum(
-            case
-                when
-                    owner_seller_id is null
-                    or owner_status = 'terminated'
-                    then target_amount_corp
-            end
-        ) as unassigned_targets
-
-    from account_targets
+    from unowned_account_targets
 
     group by territory_id, period
+
+),
+
+territory_targets as (
+
+    select * from owned_territory_targets
+
+    union all
+
+    select * from unowned_territory_targets
 
 ),
 
