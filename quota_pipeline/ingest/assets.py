@@ -1,13 +1,14 @@
-"""One Dagster asset per CRM extract, each with its quarantine check.
+"""The CRM extracts as Dagster assets (raw/<extract>), each with its quarantine check.
 
 The loading and rule checks live in loader.py (no Dagster); this file only wires them:
-keys raw/<extract>, dependencies on the extracts each one references, metadata, and the
-check that fails (severity ERROR) when an extract's quarantined share exceeds the policy,
+one step that yields an asset per extract, with the dependencies on the extracts each
+one references, metadata, and the check that fails (severity ERROR) when an extract's quarantined share exceeds the policy,
 naming the first rejected row. It does not block by itself: the extract's GX raw suite
 applies the same limit (policy max_quarantine_share) and blocks, so an over-limit extract
 still gets its GX validation, details and Data Docs page before the run stops.
 """
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from dagster import (
@@ -16,14 +17,15 @@ from dagster import (
     AssetCheckSpec,
     AssetKey,
     AssetsDefinition,
+    AssetSpec,
     MaterializeResult,
     MetadataValue,
-    asset,
+    multi_asset,
 )
 
 from quota_pipeline.ingest.files import find_extract_file
 from quota_pipeline.ingest.loader import LoadResult, load_extract
-from quota_pipeline.ingest.specs import EXTRACTS, ExtractSpec
+from quota_pipeline.ingest.specs import EXTRACTS
 from quota_pipeline.publish.assets import BUILD_FILE_KEY
 from quota_pipeline.resources import QuotaPipelineResource
 
@@ -61,40 +63,52 @@ def _quarantine_check(result: LoadResult, limit: float, key: AssetKey) -> AssetC
     )
 
 
-def build_ingest_asset(spec: ExtractSpec) -> AssetsDefinition:
-    key = raw_key(spec.name)
-
-    @asset(
-        key=key,
-        deps=[BUILD_FILE_KEY, *(raw_key(name) for name in spec.depends_on)],
-        group_name="ingest",
-        description=f"Every row of {spec.name}.csv|parquet as text, with source line and quarantine flag.",
-        check_specs=[
-            AssetCheckSpec(
-                QUARANTINE_CHECK,
-                asset=key,
-                blocking=False,  # the GX raw suite enforces the same limit and blocks
-                description="Quarantined rows stay within the policy's max_quarantine_share.",
-            )
-        ],
-        kinds={"duckdb"},
-    )
-    def _ingest(quota: QuotaPipelineResource) -> MaterializeResult:
-        extract = find_extract_file(quota.settings.extracts_dir, spec)
-        with quota.build_connection() as con:
-            result = load_extract(
-                con, extract, quota.policy, datetime.now(UTC).replace(tzinfo=None)
-            )
-        return MaterializeResult(
-            metadata={
-                "dagster/row_count": result.rows,
-                "quarantined": result.quarantined,
-                "source_file": MetadataValue.path(str(extract.path)),
-            },
-            check_results=[_quarantine_check(result, quota.policy.max_quarantine_share, key)],
+@multi_asset(
+    name="raw_extracts",
+    specs=[
+        AssetSpec(
+            raw_key(spec.name),
+            deps=[BUILD_FILE_KEY, *(raw_key(name) for name in spec.depends_on)],
+            group_name="ingest",
+            description=(
+                f"Every row of {spec.name}.csv|parquet as text, with source line and "
+                "quarantine flag."
+            ),
+            kinds={"duckdb"},
         )
+        for spec in EXTRACTS
+    ],
+    check_specs=[
+        AssetCheckSpec(
+            QUARANTINE_CHECK,
+            asset=raw_key(spec.name),
+            blocking=False,  # the GX raw suite enforces the same limit and blocks
+            description="Quarantined rows stay within the policy's max_quarantine_share.",
+        )
+        for spec in EXTRACTS
+    ],
+    description="Loads the eight CRM extracts, referenced ones first, into raw.* and dq.quarantine.",
+)
+def raw_extracts(quota: QuotaPipelineResource) -> Iterator[MaterializeResult]:
+    """All extracts in one step, in reference order (EXTRACTS): an extract's references are
+    checked against extracts loaded before it, in the same build file. One step, not eight,
+    so that the GX raw suites (one check step after it) can block everything downstream."""
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    limit = quota.policy.max_quarantine_share
+    with quota.build_connection() as con:
+        for spec in EXTRACTS:
+            extract = find_extract_file(quota.settings.extracts_dir, spec)
+            result = load_extract(con, extract, quota.policy, loaded_at)
+            key = raw_key(spec.name)
+            yield MaterializeResult(
+                asset_key=key,
+                metadata={
+                    "dagster/row_count": result.rows,
+                    "quarantined": result.quarantined,
+                    "source_file": MetadataValue.path(str(extract.path)),
+                },
+                check_results=[_quarantine_check(result, limit, key)],
+            )
 
-    return _ingest
 
-
-ingest_assets: list[AssetsDefinition] = [build_ingest_asset(spec) for spec in EXTRACTS]
+ingest_assets: list[AssetsDefinition] = [raw_extracts]

@@ -38,7 +38,7 @@ pytestmark = pytest.mark.slow
 
 # Stage -> the Dagster step whose start (in the run's log file) marks "working on it".
 STAGES = {
-    "ingest": "raw__accounts",
+    "ingest": "raw_extracts",
     "dbt": "dbt_models",
     "risk": "risk__quota_risk",
     "publish": "publish__warehouse",
