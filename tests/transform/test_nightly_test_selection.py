@@ -52,9 +52,13 @@ def _expected_gx_rule(node: dict[str, Any]) -> tuple[str, Any]:
         case "accepted_values":
             return "expect_column_values_to_be_in_set", column
         case "expression_is_true":
-            found = re.fullmatch(r"(\w+) >= 0", kwargs["expression"])
-            assert found, kwargs["expression"]
-            return "expect_column_values_to_be_between", found.group(1)
+            expression = kwargs["expression"]
+            if found := re.fullmatch(r"(\w+) (>=|>) 0", expression):
+                return "expect_column_values_to_be_between", found.group(1)
+            if found := re.fullmatch(r"(\w+) <= (\w+)", expression):
+                pair = f"{found.group(2)} >= {found.group(1)}"
+                return "expect_column_pair_values_a_to_be_greater_than_b", pair
+            raise AssertionError(f"no GX counterpart known for {expression}")
     raise AssertionError(f"no GX counterpart known for {meta['name']}")
 
 
@@ -63,19 +67,33 @@ def _suite_rules(extract: str) -> set[tuple[str, str]]:
     for expectation in load_suite(f"raw.{extract}")["expectations"]:
         kwargs = expectation["kwargs"]
         target = kwargs.get("column") or expectation["meta"].get("unique_key")
+        if "column_A" in kwargs:
+            target = f"{kwargs['column_A']} >= {kwargs['column_B']}"
         rules.add((expectation["type"], json.dumps(target)))
     return rules
 
 
 def test_every_skipped_dbt_test_is_a_gx_raw_suite_rule():
     tagged = _tagged_tests()
-    assert len(tagged) >= 10  # stg_accounts and stg_account_targets
+    assert len(tagged) >= 59  # every staging rule the raw suites hold
     for node in tagged:
         model = node["attached_node"]  # model.quota_pipeline.stg_<extract>
         assert ".stg_" in model, node["unique_id"]
         extract = model.rsplit(".stg_", 1)[1]
         kind, target = _expected_gx_rule(node)
         assert (kind, json.dumps(target)) in _suite_rules(extract), node["unique_id"]
+        expression = node["test_metadata"].get("kwargs", {}).get("expression", "")
+        if " > 0" in expression:  # strictly positive: the GX bound must be strict too
+            assert _strict_minimum(extract, target), node["unique_id"]
+
+
+def _strict_minimum(extract: str, column: str) -> bool:
+    return any(
+        e["type"] == "expect_column_values_to_be_between"
+        and e["kwargs"].get("column") == column
+        and e["kwargs"].get("strict_min")
+        for e in load_suite(f"raw.{extract}")["expectations"]
+    )
 
 
 def test_nightly_build_excludes_them_and_has_no_check_for_them():
