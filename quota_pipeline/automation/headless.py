@@ -8,6 +8,8 @@ failed ones included) and the summary the terminal shows.
 
 from __future__ import annotations
 
+import gc
+import json
 import os
 from contextlib import redirect_stderr, redirect_stdout, suppress
 from dataclasses import dataclass, field
@@ -50,10 +52,22 @@ class Outcome:
     skipped: bool = False
 
 
-# A local instance: storage in DAGSTER_HOME itself, no telemetry (machines with no
-# internet), and a queue that never starts two runs of the nightly job at once in the UI.
-LOCAL_INSTANCE_YAML = """\
-# Written by quota-pipeline for a local instance; storage defaults to this folder.
+# A local instance: Dagster's SQLite storage in DAGSTER_HOME itself (its default folders),
+# with an event log that keeps its database engines open (automation/event_storage.py), no
+# telemetry (machines with no internet), and a queue that never starts two runs of the
+# nightly job at once in the UI. The folder is written in as an absolute path (a tool that
+# opens the instance by its folder, without DAGSTER_HOME set, must find the storage too),
+# and the file is rewritten when the folder has moved.
+LOCAL_INSTANCE_HEADER = "# Written by quota-pipeline for a local instance; storage in this folder."
+LOCAL_INSTANCE_YAML = (
+    LOCAL_INSTANCE_HEADER
+    + """
+storage:
+  custom:
+    module: quota_pipeline.automation.event_storage
+    class: LocalDagsterStorage
+    config:
+      base_dir: {base_dir}
 telemetry:
   enabled: false
 run_coordinator:
@@ -62,6 +76,7 @@ run_coordinator:
   config:
     max_concurrent_runs: 1
 """
+)
 
 
 def dagster_home(settings: Settings) -> Path:
@@ -69,8 +84,11 @@ def dagster_home(settings: Settings) -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or settings.warehouse.parent / "dagster_home")
     home.mkdir(parents=True, exist_ok=True)
     instance_yaml = home / "dagster.yaml"
-    if not instance_yaml.exists():
-        instance_yaml.write_text(LOCAL_INSTANCE_YAML, encoding="utf-8")
+    wanted = LOCAL_INSTANCE_YAML.format(base_dir=json.dumps(str(home.resolve())))
+    current = instance_yaml.read_text(encoding="utf-8") if instance_yaml.exists() else None
+    # a file of the user's own is kept; ours is rewritten when the folder moved
+    if current is None or (current.startswith(LOCAL_INSTANCE_HEADER) and current != wanted):
+        instance_yaml.write_text(wanted, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home.resolve())
     return home
 
@@ -134,6 +152,10 @@ def _execute(
     from quota_pipeline.quality.run_alerts import raise_run_alerts, raise_stale_alert
 
     job = defs.resolve_job_def(NIGHTLY_JOB_NAME)
+    # What start-up loaded (definitions, the dbt manifest, Dagster's and dbt's modules) lives
+    # as long as the process: frozen, the garbage collector no longer walks it at every full
+    # collection during the run (8 % of the run's Python time at 100k accounts).
+    gc.freeze()
     log_file = run_log_file(settings, started)
     reporter.stage(f"running {NIGHTLY_JOB_NAME} (DAGSTER_HOME={home}, log {log_file})")
     with DagsterInstance.get() as instance, log_file.open("w", encoding="utf-8") as log:

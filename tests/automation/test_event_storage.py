@@ -1,0 +1,73 @@
+"""The local Dagster instance: Dagster's SQLite storage with an event log that keeps its
+engines open, found by its folder alone, and rewritten when the folder moves."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from dagster import DagsterInstance, DagsterRun
+from dagster._core.events.log import EventLogEntry
+
+from quota_pipeline.automation import event_storage
+from quota_pipeline.automation.event_storage import LocalDagsterStorage, PooledSqliteEventLogStorage
+from quota_pipeline.automation.headless import LOCAL_INSTANCE_HEADER, dagster_home
+from quota_pipeline.settings import Settings
+
+
+def settings_in(folder: Path) -> Settings:
+    return Settings(folder, folder / "warehouse.duckdb", folder / "ops.duckdb", folder / "p.yaml")
+
+
+def log_entry(run_id: str, message: str) -> EventLogEntry:
+    return EventLogEntry(
+        error_info=None, level=20, user_message=message, run_id=run_id, timestamp=time.time()
+    )
+
+
+def test_instance_opens_by_folder_and_stores_events(tmp_path, monkeypatch):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    home = dagster_home(settings_in(tmp_path))
+    monkeypatch.delenv("DAGSTER_HOME")  # tools open it by folder, with no variable set
+    with DagsterInstance.from_config(str(home)) as instance:
+        storage = instance.event_log_storage
+        assert isinstance(storage, PooledSqliteEventLogStorage)
+        run = instance.add_run(DagsterRun(job_name="nightly_recompute", run_id="r1"))
+        for index in range(20):
+            instance.handle_new_event(log_entry(run.run_id, f"event {index}"))
+        stored = instance.all_logs(run.run_id)
+        assert [entry.user_message for entry in stored] == [f"event {i}" for i in range(20)]
+    # Dagster's default folders: runs in history/, event shards in history/runs/
+    assert (home / "history" / "runs" / "r1.db").exists()
+    assert (home / "history" / "runs.db").exists()
+
+
+def test_open_run_shards_are_bounded_and_wipe_closes_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(event_storage, "OPEN_RUN_SHARDS", 3)
+    storage = LocalDagsterStorage(str(tmp_path)).event_log_storage
+    for run in range(6):
+        storage.store_event(log_entry(f"run{run}", "x"))
+    # plain log lines go to their run's shard only (no index mirror): the 3 newest stay open
+    assert set(storage._engines) == {"run3", "run4", "run5"}
+    assert [e.user_message for e in storage.get_logs_for_run("run0")] == ["x"]  # reopened
+    storage.wipe()
+    assert set(storage._engines) <= {"index"}  # wiping the index reopens it, nothing else
+    assert not list((tmp_path / "history" / "runs").glob("run*.db"))
+
+
+def test_dagster_yaml_follows_a_moved_folder_but_not_a_users_own(tmp_path, monkeypatch):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    first = dagster_home(settings_in(tmp_path / "a"))
+    text = (first / "dagster.yaml").read_text(encoding="utf-8")
+    assert text.startswith(LOCAL_INSTANCE_HEADER) and str(first.resolve()) in text
+    moved = tmp_path / "b" / "dagster_home"
+    moved.parent.mkdir()
+    os.replace(first, moved)
+    monkeypatch.setenv("DAGSTER_HOME", str(moved))
+    dagster_home(settings_in(tmp_path / "b"))
+    assert str(moved.resolve()) in (moved / "dagster.yaml").read_text(encoding="utf-8")
+    own = "telemetry:\n  enabled: false\n"
+    (moved / "dagster.yaml").write_text(own, encoding="utf-8")
+    dagster_home(settings_in(tmp_path / "b"))
+    assert (moved / "dagster.yaml").read_text(encoding="utf-8") == own
