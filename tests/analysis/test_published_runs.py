@@ -62,6 +62,10 @@ def test_report_and_docs_are_published_beside_the_warehouse(published_runs: Publ
     assert "<p>0 seller-periods changed" not in latest  # run B moved risk levels
     assert "<script src=" not in latest and "https://cdn" not in latest  # opens offline
     assert (folder / "docs" / "index.html").stat().st_size > 100_000
+    # run A generated the site; run B, same project and schema, kept it without dbt
+    logs = sorted((folder / "logs").glob("run-*.log"))
+    assert "dbt docs generated" in logs[-2].read_text(encoding="utf-8")
+    assert "published site kept" in logs[-1].read_text(encoding="utf-8")
 
 
 def test_every_mart_and_risk_column_is_described(published_runs: PublishedRuns):
