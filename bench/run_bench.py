@@ -128,6 +128,7 @@ class Measured:
     stdout: Path
     stderr: Path
     timed_out: bool = False
+    started_at: float = 0.0  # epoch seconds just before the process started
 
     @property
     def ok(self) -> bool:
@@ -154,6 +155,7 @@ def measure(
         # CPU of the whole tree: every reaped descendant adds to RUSAGE_CHILDREN. Unlike
         # wall time it barely moves when other work shares the machine.
         cpu_before = _children_cpu_seconds()
+        started_at = time.time()
         started = time.perf_counter()
         process = subprocess.Popen(
             command, stdout=out, stderr=err, env=env, cwd=REPO_ROOT, start_new_session=True
@@ -185,6 +187,7 @@ def measure(
         stdout=stdout,
         stderr=stderr,
         timed_out=killed.is_set(),
+        started_at=started_at,
     )
 
 
@@ -232,8 +235,15 @@ def ensure_extracts(size: int, timeout: float) -> Path:
     return folder
 
 
-def run_pipeline(extracts: Path, out: Path, timeout: float) -> Measured:
-    """`quota-pipeline run` with its own warehouse, ops database and Dagster home."""
+def run_pipeline(extracts: Path, out: Path, timeout: float, *, night: str) -> Measured:
+    """`quota-pipeline run` with its own warehouse, ops database and Dagster home.
+
+    ``night`` "first": into an empty folder (full dbt parse, no published run to compare
+    with or to take the dbt docs from). "nightly": the same command with --force on the
+    folder the first run published, which is what every later night is: same code, a
+    previous warehouse, and the whole recomputation (--force only skips the check that the
+    extracts changed, which is what a real night's new extracts would do).
+    """
     home = out / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
@@ -241,7 +251,9 @@ def run_pipeline(extracts: Path, out: Path, timeout: float) -> Measured:
     env["DAGSTER_HOME"] = str(home)
     command = [str(CLI), "run", "--extracts", str(extracts)]
     command += ["--warehouse", str(out / "warehouse.duckdb")]
-    return measure(command, out / "pipeline", env, timeout)
+    if night == "nightly":
+        command.append("--force")
+    return measure(command, out / f"pipeline-{night}", env, timeout)
 
 
 def run_floor(extracts: Path, out: Path, timeout: float) -> Measured:
@@ -250,8 +262,33 @@ def run_floor(extracts: Path, out: Path, timeout: float) -> Measured:
     return measure(command, out / "floor", None, timeout)
 
 
-def pipeline_step_seconds(dagster_home: Path) -> dict[str, float]:
-    """Seconds per step of the newest run on the instance at ``dagster_home``.
+# Dagster step -> stage of the issue's breakdown.
+STAGES = (
+    ("ingest", ("raw_extracts",)),
+    ("checks", ("gx_",)),
+    ("dbt", ("dbt_models",)),
+    ("risk", ("risk__",)),
+    ("publish", ("publish__",)),
+)
+
+
+def stage_seconds(steps: dict[str, tuple[float, float]], measured: Measured) -> dict[str, float]:
+    """Seconds per stage: start-up (process start to the first step), the stages, and the
+    finish (last step to process exit: run log, alerts, summary, interpreter exit)."""
+    if not steps:
+        return {}
+    stages = {"start-up": min(start for start, _ in steps.values()) - measured.started_at}
+    for stage, prefixes in STAGES:
+        stages[stage] = sum(
+            end - start for key, (start, end) in steps.items() if key.startswith(prefixes)
+        )
+    last_end = max(end for _, end in steps.values())
+    stages["finish"] = measured.started_at + measured.seconds - last_end
+    return {name: round(seconds, 2) for name, seconds in stages.items()}
+
+
+def pipeline_steps(dagster_home: Path) -> dict[str, tuple[float, float]]:
+    """(start, end) epoch seconds of each step of the newest run at ``dagster_home``.
 
     Best effort: a breakdown that cannot be read is reported and left empty, it never
     fails the benchmark.
@@ -267,15 +304,30 @@ def pipeline_step_seconds(dagster_home: Path) -> dict[str, float]:
     except Exception as error:  # any failure here only loses the breakdown
         print(f"  steps: not available ({type(error).__name__}: {error})")
         return {}
-    steps = {
-        stat.step_key: stat.end_time - stat.start_time
+    return {
+        stat.step_key: (stat.start_time, stat.end_time)
         for stat in sorted(stats, key=lambda stat: stat.start_time or 0.0)
         if stat.start_time is not None and stat.end_time is not None
     }
-    return steps
 
 
 # --------------------------------------------------------------------------- reporting
+
+
+NIGHTS = ("first", "nightly")
+
+
+@dataclass
+class NightResult:
+    """The pipeline on one kind of night (``NIGHTS``), fastest of the repeats."""
+
+    seconds: float | None = None
+    cpu_seconds: float | None = None
+    peak_rss_mb: float | None = None
+    exit_code: int | None = None
+    stages: dict[str, float] = field(default_factory=dict)
+    steps: dict[str, float] = field(default_factory=dict)
+    runs_seconds: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -284,21 +336,18 @@ class SizeResult:
 
     With several runs per size, seconds are the fastest run (the least disturbed by other
     work on the machine) and peak memory the largest; every run's seconds are kept too.
+    The ratio is the nightly run over the floor.
     """
 
     size: int
     accounts: int
-    pipeline_seconds: float | None = None
+    first: NightResult = field(default_factory=NightResult)
+    nightly: NightResult = field(default_factory=NightResult)
     floor_seconds: float | None = None
     ratio: float | None = None
-    pipeline_peak_rss_mb: float | None = None
-    pipeline_cpu_seconds: float | None = None
     floor_cpu_seconds: float | None = None
     floor_peak_rss_mb: float | None = None
-    pipeline_exit_code: int | None = None
     floor_exit_code: int | None = None
-    pipeline_steps: dict[str, float] = field(default_factory=dict)
-    pipeline_runs_seconds: list[float] = field(default_factory=list)
     floor_runs_seconds: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -315,42 +364,62 @@ def _cell(value: float | None, digits: int) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
+def _print_rows(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in (headers, *rows)) for i in range(len(headers))]
+    for row in (headers, tuple("-" * width for width in widths), *rows):
+        print("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+
+
 def print_table(results: list[SizeResult]) -> None:
     headers = (
         "size",
         "accounts",
-        "pipeline s",
+        "first s",
+        "nightly s",
         "floor s",
         "ratio",
-        "pipeline MB",
+        "first MB",
+        "nightly MB",
         "floor MB",
-        "pipeline cpu s",
+        "nightly cpu s",
         "floor cpu s",
     )
     rows = [
         (
             size_label(result.size),
             f"{result.accounts:,}",
-            _cell(result.pipeline_seconds, 2),
+            _cell(result.first.seconds, 2),
+            _cell(result.nightly.seconds, 2),
             _cell(result.floor_seconds, 2),
             _cell(result.ratio, 1),
-            _cell(result.pipeline_peak_rss_mb, 0),
+            _cell(result.first.peak_rss_mb, 0),
+            _cell(result.nightly.peak_rss_mb, 0),
             _cell(result.floor_peak_rss_mb, 0),
-            _cell(result.pipeline_cpu_seconds, 1),
+            _cell(result.nightly.cpu_seconds, 1),
             _cell(result.floor_cpu_seconds, 1),
         )
         for result in results
     ]
-    widths = [max(len(row[i]) for row in (headers, *rows)) for i in range(len(headers))]
     print()
-    for row in (headers, tuple("-" * width for width in widths), *rows):
-        print("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+    _print_rows(headers, rows)
+    stage_names = [name for name in ("start-up", *(s for s, _ in STAGES), "finish")]
+    stage_rows = [
+        (size_label(result.size), night, *(_cell(stages.get(n), 1) for n in stage_names))
+        for result in results
+        for night in NIGHTS
+        if (stages := getattr(result, night).stages)
+    ]
+    if stage_rows:
+        print("\nseconds per stage:")
+        _print_rows(("size", "night", *stage_names), stage_rows)
     for result in results:
-        if result.pipeline_steps:
-            print(f"\npipeline steps, {size_label(result.size)} (seconds):")
-            name_width = max(len(name) for name in result.pipeline_steps)
-            for name, seconds in result.pipeline_steps.items():
-                print(f"  {name:<{name_width}}  {seconds:8.2f}")
+        for night in NIGHTS:
+            steps = getattr(result, night).steps
+            if steps:
+                print(f"\npipeline steps, {size_label(result.size)}, {night} (seconds):")
+                width = max(len(name) for name in steps)
+                for name, seconds in steps.items():
+                    print(f"  {name:<{width}}  {seconds:8.2f}")
 
 
 def write_json(results: list[SizeResult], path: Path) -> None:
@@ -385,7 +454,9 @@ def _report_failure(what: str, measured: Measured, result: SizeResult) -> None:
 def bench_size(
     size: int, *, repeat: int, keep: bool, skip_pipeline: bool, timeout: float
 ) -> SizeResult:
-    """Generate (once) and measure one size; each attempt starts from an empty bench/out."""
+    """Generate (once) and measure one size; each attempt starts from an empty bench/out:
+    the first night into it, then the nightly run on what the first one published, then
+    the floor."""
     result = SizeResult(size=size, accounts=size)
     print(f"\n== {size_label(size)} ({size:,} accounts)")
     try:
@@ -403,38 +474,43 @@ def bench_size(
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)
         try:
-            if run_pipeline_too:
-                run_pipeline_too = _pipeline_attempt(extracts, out, timeout, label, result)
+            for night in NIGHTS if run_pipeline_too else ():
+                run_pipeline_too = _pipeline_attempt(extracts, out, timeout, label, night, result)
+                if not run_pipeline_too:
+                    break
             if run_floor_too:
                 run_floor_too = _floor_attempt(extracts, out, timeout, label, result)
         finally:
             if not keep:
                 shutil.rmtree(out, ignore_errors=True)
 
-    if result.pipeline_seconds is not None and result.floor_seconds:
-        result.ratio = result.pipeline_seconds / result.floor_seconds
+    if result.nightly.seconds is not None and result.floor_seconds:
+        result.ratio = result.nightly.seconds / result.floor_seconds
     return result
 
 
 def _pipeline_attempt(
-    extracts: Path, out: Path, timeout: float, label: str, result: SizeResult
+    extracts: Path, out: Path, timeout: float, label: str, night: str, result: SizeResult
 ) -> bool:
     """One measured pipeline run; keeps the fastest. False when it failed (no retry)."""
-    pipeline = run_pipeline(extracts, out, timeout)
-    result.pipeline_exit_code = pipeline.exit_code
+    pipeline = run_pipeline(extracts, out, timeout, night=night)
+    kept: NightResult = getattr(result, night)
+    kept.exit_code = pipeline.exit_code
     if not pipeline.ok:
-        _report_failure("pipeline", pipeline, result)
+        _report_failure(f"pipeline ({night})", pipeline, result)
         return False
     print(
-        f"  pipeline{label}: {pipeline.seconds:.2f} s, {pipeline.peak_rss_mb:,.0f} MB, "
-        f"cpu {pipeline.cpu_seconds:.1f} s"
+        f"  pipeline, {night} night{label}: {pipeline.seconds:.2f} s, "
+        f"{pipeline.peak_rss_mb:,.0f} MB, cpu {pipeline.cpu_seconds:.1f} s"
     )
-    result.pipeline_runs_seconds.append(pipeline.seconds)
-    result.pipeline_peak_rss_mb = max(result.pipeline_peak_rss_mb or 0.0, pipeline.peak_rss_mb)
-    if result.pipeline_seconds is None or pipeline.seconds < result.pipeline_seconds:
-        result.pipeline_seconds = pipeline.seconds
-        result.pipeline_cpu_seconds = pipeline.cpu_seconds
-        result.pipeline_steps = pipeline_step_seconds(out / "dagster_home")
+    kept.runs_seconds.append(pipeline.seconds)
+    kept.peak_rss_mb = max(kept.peak_rss_mb or 0.0, pipeline.peak_rss_mb)
+    if kept.seconds is None or pipeline.seconds < kept.seconds:
+        kept.seconds = pipeline.seconds
+        kept.cpu_seconds = pipeline.cpu_seconds
+        steps = pipeline_steps(out / "dagster_home")
+        kept.steps = {key: round(end - start, 2) for key, (start, end) in steps.items()}
+        kept.stages = stage_seconds(steps, pipeline)
     return True
 
 
