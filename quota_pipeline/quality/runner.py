@@ -441,8 +441,7 @@ def _summarise(
 ) -> FailedExpectation:
     config = result.expectation_config
     kwargs = config.kwargs if config else {}
-    key = (config.meta or {}).get("unique_key") if config else None
-    column = kwargs.get("column") or ", ".join(kwargs.get("column_list") or key or []) or None
+    column = kwargs.get("column") or ", ".join(kwargs.get("column_list") or []) or None
     if kwargs.get("column_A"):
         column = f"{kwargs['column_A']} >= {kwargs['column_B']}"
     details = result.result or {}
@@ -450,13 +449,10 @@ def _summarise(
     if result.exception_info and result.exception_info.get("raised_exception"):
         error = str(result.exception_info.get("exception_message", "failed"))[:200]
     observed = details.get("observed_value")
-    unexpected_count = details.get("unexpected_count")
-    if key and isinstance(observed, int):  # the unexpected-rows query counts rows
-        unexpected_count, observed = observed, None
     return FailedExpectation(
         expectation=config.type if config else "unknown",
         column=column,
-        unexpected_count=unexpected_count,
+        unexpected_count=details.get("unexpected_count"),
         unexpected_percent=details.get("unexpected_percent"),
         examples=_examples(details, index_columns, size),
         observed=None if observed is None else str(observed)[:200],

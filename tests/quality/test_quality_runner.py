@@ -80,7 +80,7 @@ def test_rows_the_loader_let_through_fail_contract_rules(clean, gx_folder, polic
     con = clean.cursor()
     con.execute("create temp table periods as select * from raw.fiscal_periods")
     con.execute("update periods set end_date = '2026-01-01' where period = 'FY2027-Q2'")
-    sql = raw_frame_sql(SPECS["fiscal_periods"]).replace("raw.fiscal_periods", "periods")
+    sql = raw_frame_sql(SPECS["fiscal_periods"], "periods")
     outcome = validate_raw(con, "fiscal_periods", gx_folder, policy, sql)
     lines = [f.line() for f in outcome.failed]
     assert len(lines) == 1 and "end_date >= start_date: 1 unexpected rows" in lines[0]
@@ -124,10 +124,8 @@ def test_rules_run_in_duckdb_types_codes_and_nothing_left_attached(clean, gx_fol
     con = clean.cursor()
     con.execute("create temp table targets as select * from raw.account_targets")
     con.execute("update targets set currency_iso = 'eur' where _source_line = 2")
-    sql = (
-        raw_frame_sql(SPECS["account_targets"])
-        .replace("raw.account_targets", "targets")
-        .replace("try_cast(t.target_amount as double)", "t.target_amount")
+    sql = raw_frame_sql(SPECS["account_targets"], "targets").replace(
+        "try_cast(t.target_amount as double)", "t.target_amount"
     )
     outcome = validate_raw(con, "account_targets", gx_folder, policy, sql)
     failed = {f.expectation: f for f in outcome.failed}
@@ -167,12 +165,14 @@ def test_a_key_repeated_on_accepted_rows_fails_with_its_rows(clean, gx_folder, p
         "update repeated set account_id = (select min(account_id) from raw.accounts) "
         "where _source_line = (select max(_source_line) from raw.accounts)"
     )
-    sql = raw_frame_sql(SPECS["accounts"]).replace("raw.accounts t", "repeated t")
+    sql = raw_frame_sql(SPECS["accounts"], "repeated")
     outcome = validate_raw(con, "accounts", gx_folder, policy, sql)
     (failed,) = outcome.failed
-    assert failed.expectation == "unexpected_rows_expectation"
-    assert failed.column == "account_id" and failed.unexpected_count == 2
-    assert failed.line() == "unexpected_rows_expectation on account_id: 2 unexpected rows"
+    assert failed.expectation == "expect_column_values_to_be_null"
+    assert failed.column == "_repeated_key" and failed.unexpected_count == 2
+    assert "2 unexpected rows" in failed.line()
+    first = con.execute("select min(account_id) from raw.accounts").fetchall()[0][0]
+    assert any(f"[{first}]: 2 accepted rows share this key" in e for e in failed.examples)
 
 
 def test_duckdb_types_map_to_sqlalchemy_generic_types():

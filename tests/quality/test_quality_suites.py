@@ -49,7 +49,7 @@ def test_raw_suites_cover_keys_references_money_and_periods():
     keys = [
         e["meta"].get("unique_key")
         for e in documents["raw.account_targets"]["expectations"]
-        if e["type"] == "unexpected_rows_expectation"
+        if "unique_key" in e["meta"]
     ]
     assert keys == [["account_id", "period"]]
     assert ("expect_column_values_to_be_between", '"target_amount"') in kinds

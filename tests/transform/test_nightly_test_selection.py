@@ -43,10 +43,10 @@ def _expected_gx_rule(node: dict[str, Any]) -> tuple[str, Any]:
     match meta["name"]:
         case "not_null":
             return "expect_column_values_to_not_be_null", column
-        case "unique":
-            return "unexpected_rows_expectation", [column]
+        case "unique":  # the frame's repeated-key note is null; meta names the key
+            return "expect_column_values_to_be_null", [column]
         case "unique_combination_of_columns":
-            return "unexpected_rows_expectation", kwargs["combination_of_columns"]
+            return "expect_column_values_to_be_null", kwargs["combination_of_columns"]
         case "relationships":
             return "expect_column_values_to_be_in_set", resolved_column(column)
         case "accepted_values":
@@ -66,7 +66,7 @@ def _suite_rules(extract: str) -> set[tuple[str, str]]:
     rules = set()
     for expectation in load_suite(f"raw.{extract}")["expectations"]:
         kwargs = expectation["kwargs"]
-        target = kwargs.get("column") or expectation["meta"].get("unique_key")
+        target = expectation["meta"].get("unique_key") or kwargs.get("column")
         if "column_A" in kwargs:
             target = f"{kwargs['column_A']} >= {kwargs['column_B']}"
         rules.add((expectation["type"], json.dumps(target)))
