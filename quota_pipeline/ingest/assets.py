@@ -27,6 +27,7 @@ from quota_pipeline.ingest.files import find_extract_file
 from quota_pipeline.ingest.loader import LoadResult, load_extract
 from quota_pipeline.ingest.specs import EXTRACTS
 from quota_pipeline.publish.assets import BUILD_FILE_KEY
+from quota_pipeline.quality.runner import import_gx_in_background
 from quota_pipeline.resources import QuotaPipelineResource
 
 QUARANTINE_CHECK = "quarantine_within_policy"
@@ -93,6 +94,7 @@ def raw_extracts(quota: QuotaPipelineResource) -> Iterator[MaterializeResult]:
     """All extracts in one step, in reference order (EXTRACTS): an extract's references are
     checked against extracts loaded before it, in the same build file. One step, not eight,
     so that the GX raw suites (one check step after it) can block everything downstream."""
+    import_gx_in_background()  # the GX raw suites run next; their import overlaps the loads
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     limit = quota.policy.max_quarantine_share
     with quota.build_connection() as con:

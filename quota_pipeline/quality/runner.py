@@ -17,9 +17,11 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -41,9 +43,41 @@ if TYPE_CHECKING:
     from great_expectations.data_context import AbstractDataContext
 
 
+_GX_IMPORT = threading.Lock()
+
+
 @cache
 def _gx() -> ModuleType:
     """GX, imported on first validation (it takes seconds; definitions load without it)."""
+    with _GX_IMPORT:  # one importer at a time, whichever thread asks first
+        return _import_gx()
+
+
+def import_gx_in_background() -> threading.Thread:
+    """Start importing GX on a thread of its own, for a step that will validate later.
+
+    GX's import is about 3 s of Python (pydantic models, scipy). Started when the ingest
+    begins, it runs while DuckDB (which releases the GIL) reads the extracts, instead of
+    stalling the first validation; the raw suites then find it done or nearly so.
+    """
+    # SQLAlchemy's ORM is the one package both GX and this thread's Dagster storage use:
+    # Dagster's SQLAlchemy core code takes the ORM's modules once they are in sys.modules,
+    # so they must never be seen half-imported by another thread. Imported here first.
+    import sqlalchemy.orm  # noqa: F401
+
+    thread = threading.Thread(target=_import_quietly, name="gx-import", daemon=True)
+    thread.start()
+    return thread
+
+
+def _import_quietly() -> None:
+    # A failed import here is not reported: the validation's own call imports again and
+    # raises in the step that needs GX, where the error belongs.
+    with suppress(Exception):
+        _gx()
+
+
+def _import_gx() -> ModuleType:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
     from great_expectations.execution_engine import pandas_execution_engine
@@ -221,6 +255,7 @@ class _SuiteRun:
     """
 
     def __init__(self, folder: Path) -> None:
+        _gx()  # configured before any GX module is imported
         from great_expectations.core.run_identifier import RunIdentifier
 
         self.folder = folder

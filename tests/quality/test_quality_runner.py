@@ -204,3 +204,20 @@ def test_only_the_newest_results_and_pages_are_kept(tmp_path, clean, policy):
     assert outcome.docs_page == pages[-1]
     index = docs_index(folder).read_text(encoding="utf-8")
     assert pages[0].parent.name in index and pages[1].parent.name in index
+
+
+def test_gx_imported_in_background_is_the_one_validations_use():
+    """The ingest step starts GX's import on a thread; SQLAlchemy's ORM, shared with
+    Dagster's storage on the calling thread, is complete before that thread starts."""
+    import sys
+
+    from quota_pipeline.quality import runner
+
+    thread = runner.import_gx_in_background()
+    assert "sqlalchemy.orm" in sys.modules
+    assert not getattr(sys.modules["sqlalchemy.orm"].__spec__, "_initializing", False)
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    gx = runner._gx()
+    assert gx is sys.modules["great_expectations"]
+    assert gx.get_context is not None
