@@ -10,6 +10,7 @@ Values are always bound as parameters; identifiers come only from the specs.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -287,23 +288,38 @@ def _column_rules(spec: ExtractSpec, column: Column) -> list[str]:
     return rules
 
 
+def repeated_keys_sql(table: str, key: Sequence[str], where: str = "true") -> str:
+    """The keys that more than one row of ``table`` (rows matching ``where``) has, each
+    with its row count as ``key_rows``; a null key part counts as one value.
+
+    Two passes, both cheaper than the obvious group-by of the key columns, which at 10M
+    accounts held 30M distinct (account_id, period) strings and spilled (6-14 s): the rows
+    are first grouped by a 64-bit hash of the key, which finds the few candidate keys; only
+    the rows with a candidate hash are then grouped by the key itself, so a hash collision
+    never reports a key that is not repeated.
+    """
+    keys = ", ".join(q(name) for name in key)
+    return (
+        f"select {keys}, count(*) as key_rows from {table} "
+        f"where ({where}) and hash({keys}) in (select hash({keys}) from {table} "
+        f"where {where} group by 1 having count(*) > 1) "
+        f"group by {keys} having count(*) > 1"
+    )
+
+
 def _duplicate_rule(spec: ExtractSpec, table: str) -> tuple[str, str]:
     """A join counting the rows of each key that occurs more than once, and its rule.
 
-    A group-by of the keys joined back finds the few duplicated keys; a window count over
-    every row (the obvious form) sorted all 39M account targets at 10M accounts: 11 s of
-    the 18 s rule check. Null keys compare equal, as in a window partition.
+    The repeated keys (few) are found apart and joined back; a window count over every row
+    (the obvious form) sorted all 39M account targets at 10M accounts: 11 s of the 18 s
+    rule check. Null keys compare equal, as in a window partition.
     """
-    keys = ", ".join(q(name) for name in spec.key)
     matches = " and ".join(f"dup.{q(name)} is not distinct from f.{q(name)}" for name in spec.key)
-    join = (
-        f"left join (select {keys}, count(*) as _key_rows from {table} group by {keys} "
-        f"having count(*) > 1) dup on {matches}"
-    )
+    join = f"left join ({repeated_keys_sql(table, spec.key)}) dup on {matches}"
     label = ", ".join(spec.key)
     rule = (
-        f"case when dup._key_rows is not null then "
-        f"'duplicate key ({label}): ' || dup._key_rows || ' rows share it' end"
+        f"case when dup.key_rows is not null then "
+        f"'duplicate key ({label}): ' || dup.key_rows || ' rows share it' end"
     )
     return join, rule
 

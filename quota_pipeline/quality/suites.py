@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from quota_pipeline.ingest.loader import repeated_keys_sql
 from quota_pipeline.ingest.specs import EXTRACTS, SPECS, Column, ExtractSpec
 from quota_pipeline.policy import Policy
 from quota_pipeline.settings import PROJECT_ROOT
@@ -238,13 +239,9 @@ def raw_frame_sql(spec: ExtractSpec, table: str | None = None) -> str:
 
 def _repeated_key_join(spec: ExtractSpec, table: str) -> str:
     """The keys that more than one accepted row of ``table`` has, with their count."""
-    columns = ", ".join(spec.key)
     same_key = " and ".join(f"repeated.{column} = t.{column}" for column in spec.key)
-    return (
-        f"left join (select {columns}, count(*) as key_rows from {table} "
-        f"where not _is_quarantined group by {columns} having count(*) > 1) repeated "
-        f"on {same_key}"
-    )
+    repeated = repeated_keys_sql(table, spec.key, where="not _is_quarantined")
+    return f"left join ({repeated}) repeated on {same_key}"
 
 
 def _typed(column: Column) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 from quota_pipeline.errors import ExtractError
 from quota_pipeline.ingest.files import find_extract_file
-from quota_pipeline.ingest.loader import load_all
+from quota_pipeline.ingest.loader import load_all, repeated_keys_sql
 from quota_pipeline.ingest.specs import SPECS
 
 LOADED_AT = datetime(2026, 11, 26, 2, 0)
@@ -155,3 +155,20 @@ def test_parquet_extracts_load_like_csv(extracts, policy, tmp_path):
     loaded = load(extracts, policy)
     assert loaded.execute("select count(*) from dq.quarantine").fetchall()[0][0] == 0
     assert loaded.execute("select min(_source_line) from raw.accounts").fetchall()[0][0] == 1
+
+
+def test_repeated_keys_are_exact_counted_and_null_parts_equal():
+    """Only keys held by 2+ rows come back, with their counts; a hash collision could not
+    add one (the second pass groups by the key itself); null key parts count as one value."""
+    con = duckdb.connect()
+    con.execute(
+        "create table t as select * from (values "
+        "('a', 'p1', false), ('a', 'p1', false), ('a', 'p2', false), "
+        "(null, 'p1', false), (null, 'p1', false), ('b', null, false), "
+        "('c', 'p1', false), ('c', 'p1', true)) v(account_id, period, _is_quarantined)"
+    )
+    key = ("account_id", "period")
+    found = con.execute(f"{repeated_keys_sql('t', key)} order by all").fetchall()
+    assert found == [("a", "p1", 2), ("c", "p1", 2), (None, "p1", 2)]
+    accepted = repeated_keys_sql("t", key, where="not _is_quarantined")
+    assert con.execute(f"{accepted} order by all").fetchall() == [("a", "p1", 2), (None, "p1", 2)]
