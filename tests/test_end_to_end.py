@@ -106,6 +106,12 @@ def test_run_publishes_every_contract_table_then_failed_run_changes_nothing(
     with duckdb.connect(str(run_env["ops_db"]), read_only=True) as ops:
         status, rows_in = ops.execute("select status, rows_in from run_log").fetchall()[0]
         assert status == "success" and rows_in > 3_000
+    # The night's dbt target keeps its partial parse for the next night and serialises no
+    # manifest.json or run_results.json; the docs site still got a manifest of its own.
+    dbt_target = warehouse.parent / ".build" / "dbt_target"
+    assert (dbt_target / "partial_parse.msgpack").exists()
+    assert not {"manifest.json", "run_results.json"} & {p.name for p in dbt_target.iterdir()}
+    assert (warehouse.parent / "docs" / "manifest.json").exists()
 
     # Nothing changed: the next run says so in seconds, publishes nothing, logs it.
     published = digest(warehouse)

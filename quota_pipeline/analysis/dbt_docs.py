@@ -1,11 +1,11 @@
 """The dbt docs site of a run, generated against its build file and published beside it.
 
 `dbt docs generate --static` writes one self-contained static_index.html (manifest and
-catalog inlined), which opens from a file share with no server. The run already parsed
-the project (manifest.json and partial_parse.msgpack in dbt_project/target), so those are
-copied into a private target folder and dbt runs with --no-compile: it only queries the
-build file's catalog. It costs 4-5 s whatever the data size (dbt start-up and project
-load), hence a step of its own.
+catalog inlined), which opens from a file share with no server. The night's dbt build
+already parsed the project, so its partial_parse.msgpack is copied into a private target
+folder; dbt then compiles the project (writing a manifest.json of this very code: the
+nightly build writes none) and queries the build file's catalog. It costs 4-5 s whatever
+the data size (dbt start-up and project load), hence a step of its own.
 
 What the site shows depends on the dbt project (models, macros, their YAML), the vars,
 the dbt version and the warehouse's schema (catalog.json holds column names and types,
@@ -57,11 +57,10 @@ def generate_docs(
     """Run dbt docs generate into ``work_dir`` and copy the site into ``out_dir``."""
     shutil.rmtree(work_dir, ignore_errors=True)
     work_dir.mkdir(parents=True)
-    for name in ("manifest.json", "partial_parse.msgpack"):
-        if (parsed_target / name).exists():
-            shutil.copy2(parsed_target / name, work_dir / name)
+    if (parsed_target / "partial_parse.msgpack").exists():
+        shutil.copy2(parsed_target / "partial_parse.msgpack", work_dir / "partial_parse.msgpack")
     command = [
-        dbt_executable, "docs", "generate", "--static", "--no-compile",
+        dbt_executable, "docs", "generate", "--static",
         "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
         "--target", target, "--vars", dbt_vars, "--target-path", str(work_dir), "--quiet",
     ]  # fmt: skip

@@ -180,9 +180,12 @@ def dbt_docs_asset(upstream: list[AssetKey]):  # noqa: ANN201 - a Dagster asset 
         published = settings.warehouse.parent / BUILD_DOCS_NAME
         reused = reuse_published_docs(published, out_dir, key)
         if not reused:
+            # the night's own partial parse (same profile), else the project's parse
             run_target = settings.build_dir / "dbt_target"
             parsed = (
-                run_target if (run_target / "manifest.json").exists() else dbt_project.target_path
+                run_target
+                if (run_target / "partial_parse.msgpack").exists()
+                else dbt_project.target_path
             )
             generate_docs(
                 dbt_executable=DBT_EXECUTABLE,
