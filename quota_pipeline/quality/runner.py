@@ -48,7 +48,8 @@ _GX_IMPORT = threading.Lock()
 
 @cache
 def _gx() -> ModuleType:
-    """GX, imported on first validation (it takes seconds; definitions load without it)."""
+    """GX, imported and configured once: on the ingest's background thread or, failing
+    that, by the first validation (it takes seconds; definitions load without it)."""
     with _GX_IMPORT:  # one importer at a time, whichever thread asks first
         return _import_gx()
 
@@ -273,7 +274,6 @@ class _SuiteRun:
         options: SuiteOptions,
     ) -> None:
         """Run one suite on one batch and store its result (no Data Docs yet)."""
-        _gx()  # configured before any GX module is imported
         from great_expectations.data_context.types.resource_identifiers import (
             ExpectationSuiteIdentifier,
             ValidationResultIdentifier,
