@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from quota_pipeline.errors import ExtractError
+from quota_pipeline.ingest import files
 from quota_pipeline.ingest.files import find_extract_file
 from quota_pipeline.ingest.loader import load_all, repeated_keys_sql
 from quota_pipeline.ingest.specs import SPECS
@@ -94,6 +95,18 @@ def test_quoted_newline_keeps_physical_line_numbers(extracts, policy):
     assert quarantine(con, "accounts") == [
         (bad, "A_BAD", "segment galactic is not one of enterprise, mid_market, smb")
     ]
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 4096])
+def test_newlines_counted_across_read_chunks(tmp_path, monkeypatch, chunk):
+    """The newline count reads the file in chunks: boundaries must not lose or add one."""
+    monkeypatch.setattr(files, "NEWLINE_CHUNK", chunk)
+    path = tmp_path / "lines.csv"
+    for text in ["", "a", "a\n", "ab\ncd\nef", "\n" * 9, 'id,name\n1,"two\nlines"\n2,x\n']:
+        path.write_text(text, encoding="utf-8", newline="")
+        assert files._count_newlines(path) == text.count("\n"), text
+    # a quoted newline: record 2 starts on line 4, not 3
+    assert files.record_start_lines(path, 2).tolist() == [2, 4]
 
 
 def test_malformed_line_is_quarantined_not_dropped(extracts, policy):
