@@ -28,6 +28,22 @@ SET preserve_insertion_order = false;
 CREATE SCHEMA IF NOT EXISTS marts;
 CREATE SCHEMA IF NOT EXISTS risk;
 
+-- amount_corp = round(amount * rate, 2), halves away from zero, exact: the same method as
+-- the pipeline's duckdb__to_corporate (dbt_project/macros/to_corporate.sql). Products under
+-- 1e9 cents that are not within 1e-5 of a half cent are taken in doubles; every other row
+-- in decimals, the amount widened first so the product cannot overflow.
+CREATE TEMP MACRO to_corporate(amount, rate) AS
+    CASE
+        WHEN abs(CAST(amount AS DOUBLE) * CAST(rate AS DOUBLE) * 100) < 1e9
+            AND abs(
+                CAST(amount AS DOUBLE) * CAST(rate AS DOUBLE) * 100
+                - floor(CAST(amount AS DOUBLE) * CAST(rate AS DOUBLE) * 100) - 0.5
+            ) > 1e-5
+            THEN CAST(round(CAST(amount AS DOUBLE) * CAST(rate AS DOUBLE) * 100) / 100
+                AS DECIMAL(18, 2))
+        ELSE CAST(round(CAST(amount AS DECIMAL(38, 6)) * rate, 2) AS DECIMAL(18, 2))
+    END;
+
 -- ---------------------------------------------------------------- extracts, converted
 
 -- Corporate currency USD: rate 1 when the extract leaves it out.
@@ -66,8 +82,7 @@ FROM read_csv(
 CREATE TEMP TABLE sellers AS
 SELECT
     s.seller_id, s.territory_id, s.seniority, s.hire_date, s.strategic_focus, s.status,
-    CAST(round(CAST(s.ote_amount AS DECIMAL(38, 6)) * fx.rate_to_corporate, 2)
-        AS DECIMAL(18, 2)) AS ote_amount_corp
+    to_corporate(s.ote_amount, fx.rate_to_corporate) AS ote_amount_corp
 FROM read_csv(
     '{extracts}/sellers.csv', header = true,
     types = {
@@ -90,8 +105,6 @@ FROM read_csv(
     }
 );
 
--- amount_corp = round(amount * rate, 2); the amount is widened first so the product of
--- two decimals cannot overflow.
 CREATE TEMP TABLE targets AS
 SELECT
     t.account_id,
@@ -99,8 +112,7 @@ SELECT
     a.owner_seller_id,
     s.status AS owner_status,
     a.territory_id,
-    CAST(round(CAST(t.target_amount AS DECIMAL(38, 6)) * fx.rate_to_corporate, 2)
-        AS DECIMAL(18, 2)) AS target_amount_corp
+    to_corporate(t.target_amount, fx.rate_to_corporate) AS target_amount_corp
 FROM read_csv(
     '{extracts}/account_targets.csv', header = true,
     types = {
@@ -117,8 +129,7 @@ SELECT
     q.seller_id,
     q.period,
     s.territory_id,
-    CAST(round(CAST(q.quota_amount AS DECIMAL(38, 6)) * fx.rate_to_corporate, 2)
-        AS DECIMAL(18, 2)) AS quota_amount_corp
+    to_corporate(q.quota_amount, fx.rate_to_corporate) AS quota_amount_corp
 FROM read_csv(
     '{extracts}/quotas.csv', header = true,
     types = {
@@ -133,8 +144,7 @@ CREATE TEMP TABLE topdown AS
 SELECT
     d.territory_id,
     d.period,
-    CAST(round(CAST(d.target_amount AS DECIMAL(38, 6)) * fx.rate_to_corporate, 2)
-        AS DECIMAL(18, 2)) AS topdown_target
+    to_corporate(d.target_amount, fx.rate_to_corporate) AS topdown_target
 FROM read_csv(
     '{extracts}/topdown_targets.csv', header = true,
     types = {

@@ -6,11 +6,30 @@
     {{ return(adapter.dispatch('to_corporate')(amount, rate)) }}
 {%- endmacro %}
 
-{#- DuckDB (and PostgreSQL, whose numeric is exact anyway): the amount is widened before
-    the product, as DuckDB types decimal(18,6) * decimal(18,10) as decimal(18,16), which
-    overflows from 100 up. -#}
+{#- PostgreSQL, whose numeric is exact, and DuckDB's exact fallback: the amount is widened
+    before the product, as DuckDB types decimal(18,6) * decimal(18,10) as decimal(18,16),
+    which overflows from 100 up. -#}
 {% macro default__to_corporate(amount, rate) -%}
     cast(round(cast({{ amount }} as decimal(38, 6)) * {{ rate }}, 2) as decimal(18, 2))
+{%- endmacro %}
+
+{#- DuckDB: the same result, mostly without its slow 128-bit division. The product in
+    cents is first taken in doubles: at most six roundings of 2^-53 each, so under 1e-6
+    cents off below 1e9 cents. There, unless it lies within 1e-5 of a half cent, the
+    exact product rounds to the same whole cent (no half cent lies between the two).
+    Any other row (larger amounts, near-ties, nulls) takes the exact decimal product.
+    The double path is ten times faster (39M account targets at 10M accounts: 6.1-6.7 s
+    -> 0.5-0.7 s); tests/transform/test_to_corporate.py compares both on every kind of
+    value, ties included. -#}
+{% macro duckdb__to_corporate(amount, rate) -%}
+    {%- set cents -%}
+        (cast({{ amount }} as double) * cast({{ rate }} as double) * 100)
+    {%- endset -%}
+    case
+        when abs({{ cents }}) < 1e9 and abs({{ cents }} - floor({{ cents }}) - 0.5) > 1e-5
+            then cast(round({{ cents }}) / 100 as decimal(18, 2))
+        else {{ default__to_corporate(amount, rate) }}
+    end
 {%- endmacro %}
 
 {#- Spark types decimal(18,6) * decimal(18,10) as decimal(37,16): exact, no overflow.
