@@ -32,15 +32,15 @@ CREATE SCHEMA IF NOT EXISTS risk;
 -- the pipeline's duckdb__to_corporate (dbt_project/macros/to_corporate.sql). Products under
 -- 1e9 cents that are not within 1e-5 of a half cent are taken in doubles; every other row
 -- in decimals, the amount widened first so the product cannot overflow.
+CREATE TEMP MACRO cents_in_doubles(amount, rate) AS
+    CAST(amount AS DOUBLE) * CAST(rate AS DOUBLE) * 100;
 CREATE TEMP MACRO to_corporate(amount, rate) AS
     CASE
-        WHEN abs(CAST(amount AS DOUBLE) * CAST(rate AS DOUBLE) * 100) < 1e9
+        WHEN abs(cents_in_doubles(amount, rate)) < 1e9
             AND abs(
-                CAST(amount AS DOUBLE) * CAST(rate AS DOUBLE) * 100
-                - floor(CAST(amount AS DOUBLE) * CAST(rate AS DOUBLE) * 100) - 0.5
+                cents_in_doubles(amount, rate) - floor(cents_in_doubles(amount, rate)) - 0.5
             ) > 1e-5
-            THEN CAST(round(CAST(amount AS DOUBLE) * CAST(rate AS DOUBLE) * 100) / 100
-                AS DECIMAL(18, 2))
+            THEN CAST(round(cents_in_doubles(amount, rate)) / 100 AS DECIMAL(18, 2))
         ELSE CAST(round(CAST(amount AS DECIMAL(38, 6)) * rate, 2) AS DECIMAL(18, 2))
     END;
 

@@ -50,9 +50,9 @@ EDGE_CASES = [
 
 
 def _macro(adapter: str) -> str:
-    module = Environment(loader=FileSystemLoader(DBT_PROJECT_DIR / "macros"))
-    template = module.get_template("to_corporate.sql").module
-    return str(getattr(template, f"{adapter}__to_corporate")("amount", "rate"))
+    macros = Environment(loader=FileSystemLoader(DBT_PROJECT_DIR / "macros"))
+    module = macros.get_template("to_corporate.sql").module
+    return str(getattr(module, f"{adapter}__to_corporate")("amount", "rate"))
 
 
 def _converted(rows: list[tuple[str | None, str | None]]) -> list[tuple[object, object]]:
