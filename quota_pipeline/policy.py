@@ -11,7 +11,7 @@ import hashlib
 import json
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -27,6 +27,9 @@ from quota_pipeline.errors import PolicyError
 
 SENIORITIES = ("junior", "mid", "senior", "principal")
 FOCUSES = ("new_logo", "expansion", "strategic", "none")
+# Columns of the accounts extract that allocation may weight by or bucket on (section 3b).
+NUMERIC_ACCOUNT_COLUMNS = ("annual_revenue",)
+TEXT_ACCOUNT_COLUMNS = ("segment", "industry", "territory_id", "owner_seller_id")
 
 Share = Annotated[float, Field(ge=0, le=1)]
 Positive = Annotated[float, Field(gt=0)]
@@ -89,6 +92,68 @@ class Alerts(_Strict):
     timeout_seconds: Positive
 
 
+class Allocation(_Strict):
+    """How account targets are calculated from top-down targets (contract section 3b)."""
+
+    targets_basis: Literal["bottom_up", "allocated"]
+    method: Literal["even", "weighted", "bucketed"]
+    weight_column: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")]
+    bucket_column: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")]
+    bucket_weights: dict[str, Annotated[float, Field(ge=0)]]
+
+    @field_validator("weight_column")
+    @classmethod
+    def _numeric_account_column(cls, value: str) -> str:
+        if value not in NUMERIC_ACCOUNT_COLUMNS:
+            raise ValueError(
+                f"{value!r} is not a numeric column of accounts "
+                f"(expected one of {', '.join(NUMERIC_ACCOUNT_COLUMNS)})"
+            )
+        return value
+
+    @field_validator("bucket_column")
+    @classmethod
+    def _text_account_column(cls, value: str) -> str:
+        if value not in TEXT_ACCOUNT_COLUMNS:
+            raise ValueError(
+                f"{value!r} is not a text column of accounts "
+                f"(expected one of {', '.join(TEXT_ACCOUNT_COLUMNS)})"
+            )
+        return value
+
+
+class TargetSpread(_Strict):
+    """Relative standard deviation of an account's outcome, by ABC tier (section 3c)."""
+
+    a: Annotated[float, Field(ge=0)]
+    b: Annotated[float, Field(ge=0)]
+    c: Annotated[float, Field(ge=0)]
+
+
+class AttainmentDesign(_Strict):
+    """The healthy band of the expected share of sellers at quota."""
+
+    min: Share
+    max: Share
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AttainmentDesign:
+        if self.min > self.max:
+            raise ValueError("min must not exceed max")
+        return self
+
+
+class Outlook(_Strict):
+    """Odds, fragility, fairness and change of each quota (contract section 3c)."""
+
+    target_sd: TargetSpread
+    attainment_design: AttainmentDesign
+    max_stretch_deviation: Annotated[float, Field(ge=0)]
+    min_peer_group: Annotated[int, Field(ge=1)]
+    max_over_assignment: Positive
+    relief_min_drop: Annotated[float, Field(ge=0)]
+
+
 class Policy(_Strict):
     """The planning policy, every key required (the YAML file is the only copy)."""
 
@@ -104,6 +169,8 @@ class Policy(_Strict):
     quota_to_ote: QuotaToOte
     max_quarantine_share: Share
     quota_rounding: Annotated[int, Field(gt=0)]
+    allocation: Allocation
+    outlook: Outlook
     max_money_amount: Positive
     quality: Quality
     stale_after_hours: Positive
