@@ -35,6 +35,7 @@ lint: install
 	$(VENV)/bin/ruff check quota_pipeline tests bench
 	$(VENV)/bin/ruff format --check quota_pipeline tests bench
 	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/macros --disable-progress-bar
+	$(VENV)/bin/lint-imports --no-cache
 
 # The planning report's browser test runs Debian's chromium (CI runs as root).
 browser:

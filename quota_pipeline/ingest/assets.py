@@ -23,18 +23,14 @@ from dagster import (
     multi_asset,
 )
 
+from quota_pipeline.asset_keys import BUILD_FILE_KEY, raw_key
 from quota_pipeline.ingest.files import find_extract_file
 from quota_pipeline.ingest.loader import LoadResult, load_extract
 from quota_pipeline.ingest.specs import EXTRACTS
-from quota_pipeline.publish.assets import BUILD_FILE_KEY
 from quota_pipeline.quality.runner import import_gx_in_background
 from quota_pipeline.resources import QuotaPipelineResource
 
 QUARANTINE_CHECK = "quarantine_within_policy"
-
-
-def raw_key(extract: str) -> AssetKey:
-    return AssetKey(["raw", extract])
 
 
 def _quarantine_check(result: LoadResult, limit: float, key: AssetKey) -> AssetCheckResult:

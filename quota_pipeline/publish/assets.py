@@ -18,6 +18,7 @@ from quota_pipeline.analysis.dbt_docs import (
     stamp_docs,
 )
 from quota_pipeline.analysis.report import build_report
+from quota_pipeline.asset_keys import BUILD_FILE_KEY, DBT_DOCS_KEY, REPORT_KEY, WAREHOUSE_KEY
 from quota_pipeline.publish.build import (
     BUILD_DOCS_NAME,
     BUILD_REPORT_NAME,
@@ -30,9 +31,6 @@ from quota_pipeline.publish.retention import list_history, prune_reports
 from quota_pipeline.resources import QuotaPipelineResource
 from quota_pipeline.settings import DBT_PROJECT_DIR
 
-BUILD_FILE_KEY = AssetKey(["publish", "build_file"])
-REPORT_KEY = AssetKey(["publish", "planning_report"])
-DBT_DOCS_KEY = AssetKey(["publish", "dbt_docs"])
 TOP_RISKS_SQL = """
 select period, seller_id, risk_level, quota, recommended_quota,
     round(quota_to_capacity_ratio, 2) as ratio, array_to_string(reasons, '; ') as reasons
@@ -57,7 +55,7 @@ def warehouse_asset(upstream: list[AssetKey]):  # noqa: ANN201 - a Dagster asset
     """The publish asset; it depends on every table the run builds."""
 
     @asset(
-        key=AssetKey(["publish", "warehouse"]),
+        key=WAREHOUSE_KEY,
         deps=upstream,
         group_name="publish",
         description="Atomically replaces the published warehouse with this run's build file.",
