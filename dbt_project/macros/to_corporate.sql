@@ -1,4 +1,4 @@
-{#- CONTRACT.md section 3: an amount in its own currency, converted to the corporate
+{#- docs/contract.md section 3: an amount in its own currency, converted to the corporate
     currency first and rounded once to cents (halves away from zero).
     The product must be exact before the rounding, and each engine types it its own way,
     hence one implementation per adapter. -#}

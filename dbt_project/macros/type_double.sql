@@ -1,4 +1,4 @@
-{#- An 8-byte float for ratios and shares (CONTRACT.md section 4: ratios DOUBLE).
+{#- An 8-byte float for ratios and shares (docs/contract.md section 4: ratios DOUBLE).
     dbt.type_float() is not used: it renders FLOAT, which is 4 bytes in DuckDB. -#}
 {% macro type_double() -%}
     {{ return(adapter.dispatch('type_double')()) }}

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 from pyarrow import ArrowException
 
 from quota_pipeline.errors import ExtractError
-from quota_pipeline.ingest.files import ExtractFile, check_header, find_extract_file, header_columns
+from quota_pipeline.ingest.files import ExtractFile, check_header, header_columns, locate_extract
 from quota_pipeline.ingest.specs import EXTRACTS
 from quota_pipeline.policy import Policy, load_policy
 from quota_pipeline.settings import Settings
@@ -23,7 +23,9 @@ def preflight(settings: Settings) -> tuple[Policy, list[ExtractFile]]:
     files: list[ExtractFile] = []
     with duckdb.connect() as con:
         for spec in EXTRACTS:
-            extract = find_extract_file(settings.extracts_dir, spec)
+            extract = locate_extract(settings.extracts_dir, spec)
+            if extract is None:  # an optional extract without a file
+                continue
             check_header(extract, header_columns(con, extract))
             if not spec.may_be_empty and not _has_data_row(extract):
                 raise ExtractError(f"{extract.path}: extract has no rows")

@@ -1,8 +1,9 @@
-"""The eight CRM extracts of CONTRACT.md section 1, as data.
+"""The CRM extracts of docs/contract.md section 1, as data.
 
 One spec per extract: its columns with type and rules, its key, its references. The
 loader turns these specs into SQL, so a rule is written once here and enforced the same
-way for CSV and Parquet, for every extract.
+way for CSV and Parquet, for every extract. Eight extracts are required; the ninth,
+``target_overrides``, is optional (no file: no overrides).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ ColumnType = Literal["text", "date", "decimal", "integer", "currency"]
 
 @dataclass(frozen=True)
 class Column:
-    """One contract column. ``required``: null is a rule break. ``enum``: allowed values."""
+    """One contract column. ``required``: null is a rule break. ``enum``: allowed values.
+    ``not_blank``: a value of only whitespace is a rule break too (a reason that says
+    nothing is no reason)."""
 
     name: str
     type: ColumnType = "text"
@@ -23,6 +26,7 @@ class Column:
     enum: tuple[str, ...] | None = None
     money: bool = False
     positive: bool = False
+    not_blank: bool = False
 
 
 @dataclass(frozen=True)
@@ -36,12 +40,16 @@ class Reference:
 
 @dataclass(frozen=True)
 class ExtractSpec:
+    """One extract. ``may_be_empty``: a header-only file is allowed. ``optional``: the file
+    may be absent, which loads as an empty raw table (dbt's source always exists)."""
+
     name: str
     key: tuple[str, ...]
     columns: tuple[Column, ...]
     references: tuple[Reference, ...] = ()
     may_be_empty: bool = False
     depends_on: tuple[str, ...] = field(default=())
+    optional: bool = False
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -168,6 +176,25 @@ EXTRACTS: tuple[ExtractSpec, ...] = (
         ),
         may_be_empty=True,
         depends_on=("territories", "fiscal_periods", "fx_rates"),
+    ),
+    ExtractSpec(
+        name="target_overrides",
+        key=("account_id", "period"),
+        columns=(
+            Column("account_id", required=True),
+            Column("period", required=True),
+            Column("target_amount", "decimal", required=True, money=True),
+            Column("currency_iso", "currency", required=True),
+            Column("reason", required=True, not_blank=True),
+            Column("overridden_by"),
+        ),
+        references=(
+            Reference("account_id", "accounts", "account_id"),
+            Reference("period", "fiscal_periods", "period"),
+        ),
+        may_be_empty=True,
+        depends_on=("accounts", "fiscal_periods", "fx_rates"),
+        optional=True,
     ),
 )
 

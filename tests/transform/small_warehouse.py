@@ -28,6 +28,17 @@ TEST_POLICY_VARS = {
     "abc_tier_a": 0.80,
     "abc_tier_b": 0.95,
     "high_value_min_target": 100000,
+    "max_null_target_share": 0.20,
+    # allocation (docs/contract.md 3b) as Policy.dbt_vars passes it: weights scaled to
+    # exact integers
+    "targets_basis": "bottom_up",
+    "allocation_method": "even",
+    "weight_column": "annual_revenue",
+    "bucket_column": "segment",
+    "bucket_weights": {"enterprise": 6, "mid_market": 3, "smb": 1},
+    "target_sd_a": 0.30,
+    "target_sd_b": 0.45,
+    "target_sd_c": 0.60,
 }
 
 

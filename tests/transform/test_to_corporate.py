@@ -4,7 +4,7 @@ The DuckDB macro takes most products in doubles and falls back to the exact deci
 product near a half cent, for large amounts and for nulls. Both macros are rendered from
 the dbt project and compared in DuckDB: on ties and near-ties, on the limits of the double
 path, and on 200k random amounts and rates; the ties are also checked against Python's
-decimal arithmetic (halves away from zero, CONTRACT.md section 3).
+decimal arithmetic (halves away from zero, docs/contract.md section 3).
 """
 
 from __future__ import annotations

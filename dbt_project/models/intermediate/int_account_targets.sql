@@ -1,8 +1,17 @@
+{#- The account targets every table of docs/contract.md section 3 reads, chosen by the
+    policy's allocation.targets_basis (section 3b): bottom_up (the default) the
+    account_targets extract, exactly as always; allocated the final targets of
+    account_target_allocation (int_final_account_targets, same shape, corporate
+    currency), a null final target being a missing target as before. -#}
+
+{%- set basis_targets = ref('int_final_account_targets')
+    if var('targets_basis') == 'allocated' else ref('stg_account_targets') %}
+
 with
 
 account_targets as (
 
-    select * from {{ ref('stg_account_targets') }}
+    select * from {{ basis_targets }}
 
 ),
 

@@ -1,4 +1,4 @@
-{#- CONTRACT.md section 3, distribution: one row per owned account and period that has a
+{#- docs/contract.md section 3, distribution: one row per owned account and period that has a
     target row. Tiers compare exact decimal sums (cumulative targets before the account
     against the tier bound times SAT), so a cumulative share of exactly 0.80 is tier B. -#}
 
@@ -69,6 +69,15 @@ distribution as (
             when target_amount_corp is not null
                 then {{ divide_or_null('cumulative_targets', 'sum_account_targets') }}
         end as cumulative_share,
+
+        -- docs/contract.md 3c: SAT less the targets ranked above the account, what the
+        -- seller still holds once those are lost (the rollup counts accounts_to_break on it)
+        cast(
+            sum_account_targets
+            - coalesce(cumulative_targets, 0)
+            + coalesce(target_amount_corp, 0)
+            as decimal(18, 2)
+        ) as remaining_targets,
 
         case
             when sum_account_targets = 0 or target_amount_corp is null then 'C'

@@ -1,4 +1,4 @@
-{#- CONTRACT.md section 3, per seller and period: every seller (any status) x every
+{#- docs/contract.md section 3, per seller and period: every seller (any status) x every
     fiscal period, zero rows included. The columns after high_value_targets are not in
     the contract's list: the Polars risk step reads them from here. -#}
 
@@ -40,6 +40,30 @@ distribution as (
 
 ),
 
+account_outlook as (
+
+    -- docs/contract.md 3c, per account: its seller's quota, and the spread of its
+    -- outcome (target_sd of its ABC tier x its target); one pass with the rollup below
+    select
+        distribution.*,
+        quotas.quota_amount_corp,
+
+        case distribution.abc_tier
+            when 'A' then {{ var('target_sd_a') }}
+            when 'B' then {{ var('target_sd_b') }}
+            else {{ var('target_sd_c') }}
+        end
+        * cast(distribution.target_amount_corp as {{ type_double() }}) as outcome_spread
+
+    from distribution
+
+    left join quotas
+        on
+            distribution.seller_id = quotas.seller_id
+            and distribution.period = quotas.period
+
+),
+
 owned_accounts as (
 
     select
@@ -70,9 +94,17 @@ seller_distributions as (
 
         count(case when abc_tier = 'A' then 1 end) as accounts_for_80pct,
         count(case when is_high_value then 1 end) as high_value_account_count,
-        sum(case when is_high_value then target_amount_corp end) as high_value_targets
+        sum(case when is_high_value then target_amount_corp end) as high_value_targets,
 
-    from distribution
+        max(case when rank_in_seller = 1 then account_id end) as top1_account_id,
+        sum(outcome_spread * outcome_spread) as target_spread_squared,
+
+        -- least k with SAT less the k largest targets below quota: the accounts whose
+        -- loss, with every account ranked above them, still leaves the quota covered
+        count(case when remaining_targets >= quota_amount_corp then 1 end)
+            as accounts_to_break
+
+    from account_outlook
 
     group by seller_id, period
 
@@ -107,6 +139,7 @@ seller_periods as (
         sellers.seniority,
         sellers.strategic_focus,
         sellers.hire_date,
+        sellers.role,
         {{ to_corporate('sellers.ote_amount', 'fx_rates.rate_to_corporate') }}
             as ote_amount_corp
 
@@ -157,7 +190,24 @@ seller_period_rollup as (
         seller_periods.hire_date,
         seller_periods.fiscal_year,
         seller_periods.period_start_date,
-        seller_periods.period_end_date
+        seller_periods.period_end_date,
+        seller_periods.role,
+
+        ----------  added for the outlook (docs/contract.md 3c)
+        cast(
+            coalesce(seller_distributions.top1_targets, 0) as decimal(18, 2)
+        ) as top1_target,
+
+        seller_distributions.top1_account_id,
+
+        cast(
+            coalesce(seller_distributions.target_spread_squared, 0) as {{ type_double() }}
+        ) as target_spread_squared,
+
+        case
+            when quotas.quota_amount_corp > 0
+                then coalesce(seller_distributions.accounts_to_break, 0)
+        end as accounts_to_break
 
     from seller_periods
 

@@ -1,4 +1,4 @@
-{#- CONTRACT.md section 3, per territory (its whole subtree) and period: every territory
+{#- docs/contract.md section 3, per territory (its whole subtree) and period: every territory
     x every fiscal period. Subtrees come from int_territory_closure: a territory's
     subtree is every closure row whose ancestor it is. -#}
 
