@@ -24,8 +24,8 @@ from dagster import (
 )
 
 from quota_pipeline.asset_keys import BUILD_FILE_KEY, raw_key
-from quota_pipeline.ingest.files import find_extract_file
-from quota_pipeline.ingest.loader import LoadResult, load_extract
+from quota_pipeline.ingest.files import locate_extract
+from quota_pipeline.ingest.loader import LoadResult, load_absent_extract, load_extract
 from quota_pipeline.ingest.specs import EXTRACTS
 from quota_pipeline.quality.runner import import_gx_in_background
 from quota_pipeline.resources import QuotaPipelineResource
@@ -84,26 +84,35 @@ def _quarantine_check(result: LoadResult, limit: float, key: AssetKey) -> AssetC
         )
         for spec in EXTRACTS
     ],
-    description="Loads the eight CRM extracts, referenced ones first, into raw.* and dq.quarantine.",
+    description=(
+        "Loads the CRM extracts (target_overrides optional), referenced ones first, into "
+        "raw.* and dq.quarantine."
+    ),
 )
 def raw_extracts(quota: QuotaPipelineResource) -> Iterator[MaterializeResult]:
     """All extracts in one step, in reference order (EXTRACTS): an extract's references are
-    checked against extracts loaded before it, in the same build file. One step, not eight,
-    so that the GX raw suites (one check step after it) can block everything downstream."""
+    checked against extracts loaded before it, in the same build file. One step, not one per
+    extract, so that the GX raw suites (one check step after it) can block everything
+    downstream. An optional extract without a file loads as an empty raw table."""
     import_gx_in_background()  # the GX raw suites run next; their import overlaps the loads
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     limit = quota.policy.max_quarantine_share
     with quota.build_connection() as con:
         for spec in EXTRACTS:
-            extract = find_extract_file(quota.settings.extracts_dir, spec)
-            result = load_extract(con, extract, quota.policy, loaded_at)
+            extract = locate_extract(quota.settings.extracts_dir, spec)
+            if extract is None:  # an optional extract without a file: an empty raw table
+                result = load_absent_extract(con, spec, quota.policy, loaded_at)
+                source = MetadataValue.text("absent (optional extract)")
+            else:
+                result = load_extract(con, extract, quota.policy, loaded_at)
+                source = MetadataValue.path(str(extract.path))
             key = raw_key(spec.name)
             yield MaterializeResult(
                 asset_key=key,
                 metadata={
                     "dagster/row_count": result.rows,
                     "quarantined": result.quarantined,
-                    "source_file": MetadataValue.path(str(extract.path)),
+                    "source_file": source,
                 },
                 check_results=[_quarantine_check(result, limit, key)],
             )

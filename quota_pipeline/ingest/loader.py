@@ -9,24 +9,21 @@ Values are always bound as parameters; identifiers come only from the specs.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 
 from quota_pipeline.errors import ExtractError
-from quota_pipeline.ingest.files import (
-    CSV_OPTIONS,
-    ExtractFile,
-    check_header,
-    header_columns,
-    record_start_lines,
+from quota_pipeline.ingest.csv_reader import (
+    FIELD_LIMIT_BYTES,
+    Malformed,
+    read_csv_into,
 )
+from quota_pipeline.ingest.files import ExtractFile, check_header, header_columns
 from quota_pipeline.ingest.hierarchy import territory_problems
 from quota_pipeline.ingest.specs import SPECS, Column, ExtractSpec
 from quota_pipeline.policy import Policy
@@ -83,12 +80,13 @@ def load_extract(
     columns = header_columns(con, extract)
     check_header(extract, columns)
     file_table = f"file_{spec.name}"
-    rejected = _read_into(con, extract, columns, file_table)
+    rejected, long_fields, line = _read_into(con, extract, columns, file_table)
     rows = con.execute(f"select count(*) from {file_table}").fetchall()[0][0]
     if rows + len(rejected) == 0 and not spec.may_be_empty:
         raise ExtractError(f"{extract.path}: extract has no rows")
-    line = _attach_lines(con, extract, file_table, rows, rejected)
-    checked_sql, params = _checked_select(spec, columns, file_table, line, policy)
+    checked_sql, params = _checked_select(
+        spec, columns, file_table, line, policy, long_fields=long_fields
+    )
     con.execute(f"drop table if exists raw.{q(spec.name)}")
     params = {**params, "source_file": extract.path.name, "loaded_at": loaded_at}
     con.execute(f"create table raw.{q(spec.name)} as {checked_sql}", _used(checked_sql, params))
@@ -99,93 +97,70 @@ def load_extract(
     return _summarise(con, spec, extract.path.name, len(rejected))
 
 
+def load_absent_extract(
+    con: duckdb.DuckDBPyConnection, spec: ExtractSpec, policy: Policy, loaded_at: datetime
+) -> LoadResult:
+    """An optional extract without a file: an empty raw.<extract> of exactly the shape a
+    loaded file gives (the same checked select over no rows), so dbt's source exists."""
+    con.execute("create schema if not exists raw")
+    con.execute(QUARANTINE_DDL)
+    file_table = f"file_{spec.name}"
+    select_list = ", ".join(f"cast(null as varchar) as {q(name)}" for name in spec.column_names)
+    con.execute(f"create or replace temp table {file_table} as select {select_list} limit 0")
+    checked_sql, params = _checked_select(
+        spec, list(spec.column_names), file_table, "(f.rowid + 2)", policy
+    )
+    con.execute(f"drop table if exists raw.{q(spec.name)}")
+    params = {**params, "source_file": "", "loaded_at": loaded_at}
+    con.execute(f"create table raw.{q(spec.name)} as {checked_sql}", _used(checked_sql, params))
+    con.execute(f"drop table {file_table}")
+    con.execute("delete from dq.quarantine where extract = $extract", {"extract": spec.name})
+    return LoadResult(spec.name, "", rows=0, quarantined=0, sample_reasons=())
+
+
 def _read_into(
     con: duckdb.DuckDBPyConnection, extract: ExtractFile, columns: list[str], table: str
-) -> list[tuple[int, str, str]]:
-    """Materialise the file in file order; return malformed CSV records (index, text, error)."""
+) -> tuple[list[Malformed], bool, str]:
+    """Materialise the file in file order; return its malformed CSV records (physical line,
+    text, reason), whether a field may exceed the field limit, and the SQL of a row's
+    physical line (ingest/csv_reader.py)."""
+    if not extract.is_parquet:
+        return read_csv_into(con, extract.path, columns, table)
     select_list = ", ".join(f"cast({q(name)} as varchar) as {q(name)}" for name in columns)
     try:
-        if extract.is_parquet:
-            con.execute(
-                f"create temp table {table} as select {select_list}, "
-                "file_row_number + 1 as _record_line from read_parquet($path, file_row_number = true)"
-                " order by file_row_number",
-                {"path": str(extract.path)},
-            )
-            return []
         con.execute(
-            f"create temp table {table} as select {select_list} "
-            f"from read_csv($path, {CSV_OPTIONS})",
+            f"create temp table {table} as select {select_list}, "
+            "file_row_number + 1 as _record_line from read_parquet($path, file_row_number = true)"
+            " order by file_row_number",
             {"path": str(extract.path)},
         )
-        rejects = con.execute(
-            "select line, min(coalesce(csv_line, '')), string_agg(distinct error_type, ', '), "
-            "string_agg(column_name, ', ' order by column_idx), min(error_message) "
-            "from reject_errors group by line order by line"
-        ).fetchall()
-        con.execute("delete from reject_errors; delete from reject_scans")
     except duckdb.Error as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else "read failed"
         raise ExtractError(f"{extract.path}: unreadable ({message})") from None
-    return [
-        (int(line) - 2, text.strip("\r\n"), _malformed_reason(kind, names, detail))
-        for line, text, kind, names, detail in rejects
-    ]
-
-
-def _malformed_reason(kind: str, columns: str | None, detail: str | None) -> str:
-    """Why DuckDB could not split a line, naming the columns: operators fix the file by it."""
-    kind = kind.lower()
-    if kind == "missing columns" and columns:
-        return f"missing columns: {columns}"
-    if kind == "too many columns":
-        expected = re.search(r"Expected Number of Columns: (\d+)", detail or "")
-        return f"too many columns: expected {expected.group(1)}" if expected else kind
-    if kind == "invalid encoding":
-        return f"invalid encoding in column {columns or '?'}: the file is not UTF-8"
-    return f"{kind} in column {columns}" if columns else kind
-
-
-def _attach_lines(
-    con: duckdb.DuckDBPyConnection,
-    extract: ExtractFile,
-    table: str,
-    rows: int,
-    rejected: list[tuple[int, str, str]],
-) -> str:
-    """Return the SQL expression of each accepted record's physical line number.
-
-    Rejected records are renumbered in place from record index to physical line.
-    """
-    if extract.is_parquet:
-        return "f._record_line"
-    records = rows + len(rejected)
-    starts = record_start_lines(extract.path, records)
-    if starts is None:
-        if not rejected:
-            return "(f.rowid + 2)"
-        starts = np.arange(2, records + 2, dtype=np.int64)
-    rejected_index = {index for index, _text, _message in rejected}
-    accepted = np.delete(starts, sorted(rejected_index)) if rejected_index else starts
-    rejected[:] = [(int(starts[index]), text, message) for index, text, message in rejected]
-    con.register("record_lines", pa.table({"_record_line": pa.array(accepted, pa.int64())}))
-    con.execute(
-        f"create or replace temp table {table} as "
-        f"select * from {table} positional join record_lines"
-    )
-    con.unregister("record_lines")
-    return "f._record_line"
+    return [], False, "f._record_line"
 
 
 def _checked_select(
-    spec: ExtractSpec, columns: list[str], table: str, line: str, policy: Policy
+    spec: ExtractSpec,
+    columns: list[str],
+    table: str,
+    line: str,
+    policy: Policy,
+    *,
+    long_fields: bool = False,
 ) -> tuple[str, dict[str, object]]:
-    """One select that keeps every column and computes the row's rule breaks."""
+    """One select that keeps every column and computes the row's rule breaks.
+
+    ``long_fields``: the file needed the long-line read, so a field may be longer than
+    docs/contract.md section 1 allows; only then is every field's length checked.
+    """
     params: dict[str, object] = {
         "max_money": policy.max_money_amount,
         "corporate": policy.corporate_currency,
     }
     rules: list[str] = []
+    if long_fields:
+        rules.extend(_field_length_rule(name) for name in columns)
     for column in spec.columns:
         rules.extend(_column_rules(spec, column))
     duplicate_join, duplicate_rule = _duplicate_rule(spec, table)
@@ -202,7 +177,7 @@ def _checked_select(
         )
         rules.append(
             f"case when f.{q(reference.column)} is not null and {alias}.ref_key is null then "
-            f"'{reference.column} ' || f.{q(reference.column)} || ' is not a known "
+            f"'{reference.column} ' || {shown(f'f.{q(reference.column)}')} || ' is not a known "
             f"{_singular(reference.extract)}' end"
         )
     currency_join = ""
@@ -213,14 +188,18 @@ def _checked_select(
         )
         rules.append(
             "case when f.currency_iso is not null and fx.known_currency is null "
-            "and f.currency_iso <> $corporate then 'currency_iso ' || f.currency_iso "
-            "|| ' has no rate in fx_rates' end"
+            "and f.currency_iso <> $corporate then 'currency_iso ' || "
+            f"{shown('f.currency_iso')} || ' has no rate in fx_rates' end"
         )
     if spec.name == "fiscal_periods":
         rules.append(_period_rules(table))
     keep = ", ".join(f"f.{q(name)}" for name in columns)
     key_text = " || '|' || ".join(f"coalesce(f.{q(name)}, '')" for name in spec.key)
-    reason = f"nullif(concat_ws('; ', {', '.join(rules)}), '')"
+    # a line that repeats the header is that and nothing else (no list of type errors)
+    reason = (
+        f"coalesce({_repeated_header_rule(columns)}, "
+        f"nullif(concat_ws('; ', {', '.join(rules)}), ''))"
+    )
     sql = f"""
         with checked as (
             select {keep}, {line} as _record_line, {key_text} as _record_key, {reason} as _reason
@@ -242,6 +221,46 @@ def _checked_select(
     return sql, params
 
 
+# A value is shown as it stands in the file: as is when it is words separated by single
+# spaces, otherwise in double quotes with \" \\ \n \r \t and \uXXXX for other control,
+# format and space characters (" 1300000 " is not 1300000). Evaluated on failing rows only.
+PLAIN_VALUE = r"[^\s\pZ\pC\"\\]+( [^\s\pZ\pC\"\\]+)*"
+SHOWN_CHARACTER = (
+    "case when c = '\\' then '\\\\' when c = '\"' then '\\\"' when c = chr(10) then '\\n' "
+    "when c = chr(13) then '\\r' when c = chr(9) then '\\t' "
+    "when c <> ' ' and regexp_full_match(c, '[\\pZ\\pC]') "
+    "then '\\u' || lpad(lower(hex(unicode(c))), 4, '0') else c end"
+)
+
+
+def shown(ref: str) -> str:
+    """SQL for the value of ``ref`` as a reason quotes it (see PLAIN_VALUE)."""
+    return (
+        f"(case when regexp_full_match({ref}, '{PLAIN_VALUE}') then {ref} else "
+        f"'\"' || array_to_string(list_transform(string_split({ref}, ''), "
+        f"lambda c: {SHOWN_CHARACTER}), '') || '\"' end)"
+    )
+
+
+def _repeated_header_rule(columns: Sequence[str]) -> str:
+    """A data line equal to the header (two exports glued together) is not a row."""
+    same = " and ".join(f"f.{q(name)} is not distinct from {_sql_text(name)}" for name in columns)
+    return f"case when {same} then 'the line repeats the header' end"
+
+
+def _field_length_rule(name: str) -> str:
+    ref = f"f.{q(name)}"
+    return (
+        f"case when strlen({ref}) > {FIELD_LIMIT_BYTES} then {_sql_text(name)} || ' is ' || "
+        f"format('{{:,}}', strlen({ref})) || ' bytes long, more than the "
+        f"{FIELD_LIMIT_BYTES:,} a field may have' end"
+    )
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _used(sql: str, params: dict[str, object]) -> dict[str, object]:
     """DuckDB refuses unused named parameters: keep those the statement names."""
     return {name: value for name, value in params.items() if f"${name}" in sql}
@@ -249,10 +268,16 @@ def _used(sql: str, params: dict[str, object]) -> dict[str, object]:
 
 def _column_rules(spec: ExtractSpec, column: Column) -> list[str]:
     ref = f"f.{q(column.name)}"
+    value = shown(ref)
     name = column.name
     rules: list[str] = []
     if column.required:
         rules.append(f"case when {ref} is null then '{name} is empty (required)' end")
+    if column.not_blank:
+        rules.append(
+            f"case when {ref} is not null and trim({ref}) = '' then "
+            f"'{name} is blank (required)' end"
+        )
     pattern = {
         "decimal": (DECIMAL_PATTERN, "a decimal number"),
         "integer": (INTEGER_PATTERN, "a whole number"),
@@ -266,25 +291,25 @@ def _column_rules(spec: ExtractSpec, column: Column) -> list[str]:
             valid = f"({valid} and try_strptime({ref}, '%Y-%m-%d') is not null)"
         rules.append(
             f"case when {ref} is not null and not {valid} then "
-            f"'{name} ' || {ref} || ' is not {meaning}' end"
+            f"'{name} ' || {value} || ' is not {meaning}' end"
         )
     if column.enum:
         allowed = ", ".join(column.enum)
         values = ", ".join(f"'{value}'" for value in column.enum)
         rules.append(
             f"case when {ref} is not null and {ref} not in ({values}) then "
-            f"'{name} ' || {ref} || ' is not one of {allowed}' end"
+            f"'{name} ' || {value} || ' is not one of {allowed}' end"
         )
     if column.type == "decimal":
         number = f"try_cast(case when regexp_full_match({ref}, '{DECIMAL_PATTERN}') then {ref} end as double)"
         if column.money:
-            rules.append(f"case when {number} < 0 then '{name} ' || {ref} || ' is negative' end")
+            rules.append(f"case when {number} < 0 then '{name} ' || {value} || ' is negative' end")
             rules.append(
-                f"case when {number} > $max_money then '{name} ' || {ref} || "
+                f"case when {number} > $max_money then '{name} ' || {value} || "
                 "' exceeds the policy limit max_money_amount' end"
             )
         if column.positive:
-            rules.append(f"case when {number} <= 0 then '{name} ' || {ref} || ' must be > 0' end")
+            rules.append(f"case when {number} <= 0 then '{name} ' || {value} || ' must be > 0' end")
     return rules
 
 
@@ -365,14 +390,50 @@ def _quarantine_hierarchy_problems(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("hierarchy_problems")
 
 
-def _write_quarantine(
+def recheck_rows(
     con: duckdb.DuckDBPyConnection,
     spec: ExtractSpec,
+    table: str,
+    policy: Policy,
     source_file: str,
-    rejected: list[tuple[int, str, str]],
     loaded_at: datetime,
 ) -> None:
-    con.execute("delete from dq.quarantine where extract = $extract", {"extract": spec.name})
+    """Apply every rule again to the rows of ``table`` and put the result in raw.<extract>
+    and dq.quarantine in place of the rows on the same lines, as a load of the edited file
+    would have written them (a what-if scenario's changed rows).
+
+    ``table`` holds an extract's text columns plus ``_record_line``, and every row of the
+    extract that shares a key with one of its rows (so the duplicate-key rule counts right);
+    references are checked against the raw tables, as at load time. Territories are never
+    re-checked this way: their hierarchy rule looks at the whole tree.
+    """
+    if spec.name == "territories":
+        raise ValueError("territories are checked as a whole tree; reload the extract")
+    columns = [
+        name
+        for (name,) in con.execute(
+            "select column_name from (describe select * from " + table + ")"
+        ).fetchall()
+        if name != "_record_line"
+    ]
+    checked_sql, params = _checked_select(spec, columns, table, "f._record_line", policy)
+    params = {**params, "source_file": source_file, "loaded_at": loaded_at}
+    raw = f"raw.{q(spec.name)}"
+    lines = f"(select _record_line from {table})"
+    con.execute(f"delete from {raw} where _source_line in {lines}")
+    con.execute(f"insert into {raw} by name {checked_sql}", _used(checked_sql, params))
+    con.execute(
+        "delete from dq.quarantine where extract = $extract and record_key is not null "
+        f"and source_line in {lines}",
+        {"extract": spec.name},
+    )
+    _quarantine_rule_breaks(con, spec, f"_source_line in {lines}")
+
+
+def _quarantine_rule_breaks(
+    con: duckdb.DuckDBPyConnection, spec: ExtractSpec, where: str = "true"
+) -> None:
+    """dq.quarantine rows for the rows of raw.<extract> (matching ``where``) that break a rule."""
     record = (
         "to_json(struct_pack(" + ", ".join(f"{q(n)} := {q(n)}" for n in spec.column_names) + "))"
     )
@@ -381,25 +442,39 @@ def _write_quarantine(
         insert into dq.quarantine
         select $extract, _source_file, _source_line, _record_key, _quarantine_reason,
                cast({record} as varchar), _loaded_at
-        from raw.{q(spec.name)} where _is_quarantined
+        from raw.{q(spec.name)} where _is_quarantined and ({where})
         """,
         {"extract": spec.name},
     )
+
+
+def _write_quarantine(
+    con: duckdb.DuckDBPyConnection,
+    spec: ExtractSpec,
+    source_file: str,
+    rejected: list[Malformed],
+    loaded_at: datetime,
+) -> None:
+    con.execute("delete from dq.quarantine where extract = $extract", {"extract": spec.name})
+    _quarantine_rule_breaks(con, spec)
     if rejected:
-        con.executemany(
-            "insert into dq.quarantine values ($1, $2, $3, null, $4, $5, $6)",
-            [
-                (
-                    spec.name,
-                    source_file,
-                    line,
-                    f"malformed line ({message})",
-                    text,
-                    loaded_at,
-                )
-                for line, text, message in rejected
-            ],
+        # one insert from an Arrow table: a file where most lines are malformed has millions
+        con.register(
+            "malformed_rows",
+            pa.table(
+                {
+                    "line": pa.array([row.line for row in rejected], pa.int64()),
+                    "reason": [row.reason for row in rejected],
+                    "text": [row.text for row in rejected],
+                }
+            ),
         )
+        con.execute(
+            "insert into dq.quarantine select $extract, $source_file, line, null, reason, "
+            "text, cast($loaded_at as timestamp) from malformed_rows",
+            {"extract": spec.name, "source_file": source_file, "loaded_at": loaded_at},
+        )
+        con.unregister("malformed_rows")
 
 
 def _summarise(
@@ -435,10 +510,14 @@ def load_all(
     con: duckdb.DuckDBPyConnection, extracts_dir: Path, policy: Policy, loaded_at: datetime
 ) -> list[LoadResult]:
     """Load every extract in dependency order (tests and benchmarks; Dagster runs assets)."""
-    from quota_pipeline.ingest.files import find_extract_file
+    from quota_pipeline.ingest.files import locate_extract
     from quota_pipeline.ingest.specs import EXTRACTS
 
-    return [
-        load_extract(con, find_extract_file(extracts_dir, spec), policy, loaded_at)
-        for spec in EXTRACTS
-    ]
+    results = []
+    for spec in EXTRACTS:
+        extract = locate_extract(extracts_dir, spec)
+        if extract is None:
+            results.append(load_absent_extract(con, spec, policy, loaded_at))
+        else:
+            results.append(load_extract(con, extract, policy, loaded_at))
+    return results

@@ -26,8 +26,10 @@ REPO = Path(__file__).resolve().parent.parent.parent
 SMALL_FIXTURE = REPO / "tests" / "fixtures" / "small"
 CLI = Path(sys.executable).with_name("quota-pipeline")
 CLI_TIMEOUT = 600
-# Timestamps that differ between two runs of the same inputs by design.
+# Columns that differ between two runs of the same inputs by design: the run's timestamps,
+# and the outlook's change since the previous published run (null on a first run).
 RUN_TIMESTAMP_COLUMNS = ("_loaded_at", "loaded_at")
+RUN_RELATIVE_COLUMNS = ("sat_change", "relief_candidate")
 CONTENT_SCHEMAS = ("raw", "dq", "marts", "risk")
 
 
@@ -148,7 +150,7 @@ def file_digest(path: Path) -> str:
 
 
 def content_digest(warehouse: Path) -> dict[str, str]:
-    """sha256 per table of the contract schemas, rows in a total order, run timestamps out.
+    """sha256 per table of the contract schemas, rows in a total order, run-bound columns out.
 
     Two runs of the same inputs must give the same digests; a file hash cannot say that
     because DuckDB's pages and the _loaded_at stamps differ between runs.
@@ -168,7 +170,7 @@ def content_digest(warehouse: Path) -> dict[str, str]:
                     "where table_schema = ? and table_name = ? order by ordinal_position",
                     [schema, table],
                 ).fetchall()
-                if row[0] not in RUN_TIMESTAMP_COLUMNS
+                if row[0] not in RUN_TIMESTAMP_COLUMNS + RUN_RELATIVE_COLUMNS
             ]
             select = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
             rows = con.execute(f'select {select} from "{schema}"."{table}" order by all').fetchall()

@@ -1,6 +1,6 @@
-"""Bad-input matrix (issue 6.1) on the real ingest layer: DuckDB reading real files.
+"""Bad-input matrix on the real ingest layer: DuckDB reading real files.
 
-Two kinds of breakage, as CONTRACT.md section 1 sorts them:
+Two kinds of breakage, as docs/contract.md section 1 sorts them:
 - file-level (missing/renamed column, empty file, both formats, unreadable file): the
   preflight refuses the run with ExtractError, exit 2, one line naming file and rule;
 - row-level (types, keys, references, money, currency, enums, malformed lines, cycles,
@@ -127,32 +127,24 @@ ROW_CASES: dict[str, RowCase] = {
         "seniority boss is not one of junior, mid, senior, principal",
     ),
     "truncated_line": RowCase(
-        append_line("quotas", "S4,FY2027-Q2\n"),
-        "quotas",
-        8,
-        "quota_amount",
-        "malformed line (missing columns: quota_amount, currency_iso)",
+        append_line("quotas", "S4,FY2027-Q2\n"), "quotas", 8, "fields", "2 fields, the header has 4"
     ),
     "truncated_last_line_no_newline": RowCase(
-        append_line("quotas", "S4,FY20"),
-        "quotas",
-        8,
-        "quota_amount",
-        "malformed line (missing columns: quota_amount, currency_iso)",
+        append_line("quotas", "S4,FY20"), "quotas", 8, "fields", "2 fields, the header has 4"
     ),
     "overlong_line": RowCase(
         append_line("quotas", "S4,FY2027-Q2,5,USD,surplus,fields\n"),
         "quotas",
         8,
-        "columns",
-        "malformed line (too many columns: expected 4)",
+        "fields",
+        "6 fields, the header has 4",
     ),
-    "wrong_encoding_latin1": RowCase(
-        append_line("accounts", "A99,Caf\xe9 M\xfcller,DACH,S1,smb,Food,,EU-C\n".encode("latin-1")),
-        "accounts",
-        12,
-        "account_name",
-        "invalid encoding in column account_name: the file is not UTF-8",
+    "whitespace_around_a_number": RowCase(
+        set_field("quotas", 3, "quota_amount", " 1300000 "),
+        "quotas",
+        3,
+        "quota_amount",
+        'quota_amount " 1300000 " is not a decimal number',
     ),
     "territory_cycle": RowCase(
         _cycle, "territories", 3, "parent_territory_id", "territory hierarchy cycle: EMEA -> DACH"
@@ -307,7 +299,7 @@ FILE_CASES: dict[str, tuple[Mutation, str]] = {
     "unreadable_corrupt_parquet": (_corrupt_parquet, "quotas.parquet: unreadable ("),
     "unreadable_directory": (_directory_named_like_file, "quotas.csv: not a regular file"),
     "missing_file": (_missing_file, "quotas.csv: extract file is missing"),
-    "binary_garbage": (_binary_garbage, "quotas.csv:1: missing required columns"),
+    "binary_garbage": (_binary_garbage, "quotas.csv:1: the header is not UTF-8 (byte 0xFF)"),
 }
 
 
@@ -333,7 +325,7 @@ def test_file_level_break_is_refused_by_preflight_with_exit_2(
 def test_may_be_empty_extracts_accept_header_only(
     broken: Callable[[Mutation], Path], policy: Policy
 ) -> None:
-    """topdown_targets and fx_rates may be empty (CONTRACT section 1)."""
+    """topdown_targets and fx_rates may be empty (docs/contract.md section 1)."""
 
     def empty_topdown(extracts: Path) -> None:
         (extracts / "topdown_targets.csv").write_text(
@@ -403,6 +395,6 @@ def test_odd_but_valid_input_loads_exactly(
         ).fetchall()
     )
     assert lines == {"A01": 2, "A92": 15}
-    # Extra columns are kept in raw (CONTRACT section 1), values untouched.
+    # Extra columns are kept in raw (docs/contract.md section 1), values untouched.
     assert con.execute("select distinct planner_note from raw.quotas").fetchall() == [("=SUM(A1)",)]
     assert con.execute("select count(*) from raw.accounts").fetchall()[0][0] == 14

@@ -1,4 +1,4 @@
-"""A handful of the bad-input matrix through the real `quota-pipeline run` (issue 6.1).
+"""A handful of the bad-input matrix through the real `quota-pipeline run`.
 
 What only the CLI can show: the exit code, the one line on stderr with no traceback, and a
 published warehouse that is byte-for-byte the previous one after a refused or failed run.
@@ -84,8 +84,11 @@ def test_unusable_input_exits_2_and_leaves_warehouse(
     before = file_digest(workspace.warehouse)
     result = run_cli(workspace)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert_one_line(result.stderr, expected)
+    reason = assert_one_line(result.stderr, expected)
+    # beside the reason, only the refused run's alert to planning ops (one line)
+    others = [line for line in result.stderr.strip().splitlines() if line != reason]
+    assert len(others) == 1 and others[0].startswith("ALERT "), result.stderr
+    assert "nightly run refused" in others[0], result.stderr
     assert file_digest(workspace.warehouse) == before
     assert not any(workspace.build_dir.glob("warehouse.duckdb*"))
     with duckdb.connect(str(workspace.ops_db), read_only=True) as ops:
@@ -95,7 +98,7 @@ def test_unusable_input_exits_2_and_leaves_warehouse(
 def test_quarantine_above_share_exits_1_naming_file_line_column_rule(
     baseline: Workspace, tmp_path: Path
 ) -> None:
-    """Also issue 6.4: alert channels configured with secrets (nothing listens on port 9),
+    """Also security: alert channels configured with secrets (nothing listens on port 9),
     and neither the terminal, the run log, the ops database nor Dagster's storage shows them."""
     workspace = copy_baseline(baseline, tmp_path / "ws")
     set_field("quotas", 2, "quota_amount", "-5")(workspace.extracts)
@@ -132,7 +135,7 @@ def test_quarantine_above_share_exits_1_naming_file_line_column_rule(
             "select status, rows_quarantined, checks_failed from run_log"
         ).fetchall()[0]
     assert (status, quarantined) == ("failed", 1) and checks >= 1
-    # Issue 3: the GX raw suite still validated the over-limit extract and is what blocked.
+    # The GX raw suite still validated the over-limit extract and is what blocked.
     with DagsterInstance.from_config(str(workspace.dagster_home)) as instance:
         (run,) = instance.get_run_records()
         evaluations = [
@@ -195,7 +198,7 @@ def test_odd_input_and_quarantine_within_share_publishes(
             > 0
         )
 
-    # Issue 6.4: the same values exported for a spreadsheet are inert (leading quote).
+    # Security: the same values exported for a spreadsheet are inert (leading quote).
     export = subprocess.run(
         [
             str(CLI),

@@ -1,4 +1,4 @@
-"""Crash safety, reruns and concurrency (issue 6.2 and 6.3) on the real CLI.
+"""Crash safety, reruns, concurrency and the run log on the real CLI.
 
 One sequence on a copy of the published baseline, same inputs throughout:
 1. four runs, each SIGKILLed with its whole process group (dbt included) while one stage
@@ -8,8 +8,10 @@ One sequence on a copy of the published baseline, same inputs throughout:
    starts on what the previous killed one left behind (build file, WAL, lock file).
 2. a fifth run completes; while it works, a second `quota-pipeline run` is refused with
    "a run is already in progress" (exit 1) and the first one still publishes.
-3. afterwards .build/ holds nothing but the (released) lock file, and every contract
-   table has the same content hash as the baseline run of the same inputs.
+3. afterwards .build/ holds nothing but the (released) lock file, run_log holds every
+   run start (each killed run closed as 'abandoned' with its last step and alerted, the
+   concurrent one 'refused' with the pid), and every contract table has the same content
+   hash as the baseline run of the same inputs.
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ def test_sigkill_in_every_stage_then_rerun_is_identical_and_exclusive(
     previous_stamp = loaded_at(workspace.warehouse)
     baseline_content = content_digest(baseline.warehouse)
     landed: dict[str, str] = {}
+    killed_steps: list[str] = []
 
     for stage, step in STAGES.items():
         known_logs = workspace.logs()
@@ -109,6 +112,7 @@ def test_sigkill_in_every_stage_then_rerun_is_identical_and_exclusive(
         kill_group(process)
         assert process.returncode == -9, f"{stage}: run ended before the kill"
         killed_in = last_step(log)
+        killed_steps.append(killed_in)
 
         # The analysts' file still opens and holds a whole run.
         assert published_tables_open(workspace.warehouse) > 0, stage
@@ -145,6 +149,29 @@ def test_sigkill_in_every_stage_then_rerun_is_identical_and_exclusive(
     # Rollback history holds only runs that really published, none a killed run staged.
     assert history_run_ids(workspace) <= successful_run_ids(workspace)
     assert loaded_at(workspace.warehouse) != previous_stamp
-    # Rerun on the same inputs: every contract table identical, timestamps aside.
+    # Every run start is in run_log: each killed run was closed as abandoned by the next
+    # run (naming the step it died in), the concurrent one was refused naming the pid.
+    with duckdb.connect(str(workspace.ops_db), read_only=True) as ops:
+        rows = ops.execute("select status, message from run_log order by started_at").fetchall()
+        alerted = ops.execute(
+            "select count(*) from alerts where source = 'abandoned_run'"
+        ).fetchall()[0][0]
+    statuses = [status for status, _message in rows]
+    assert "running" not in statuses, rows
+    abandoned = [message for status, message in rows if status == "abandoned"]
+    # a kill in publish may land after the publish step recorded its success
+    assert len(abandoned) in (3, 4) and alerted == len(abandoned), rows
+    for step, message in zip(killed_steps, abandoned, strict=False):
+        assert message.startswith(f"abandoned during step {step}:"), (step, message)
+    refused = [message for status, message in rows if status == "refused"]
+    assert len(refused) == 1 and re.search(r"already in progress \(pid \d+\)", refused[0]), rows
+    # Rerun on the same inputs: every contract table identical, timestamps aside, and
+    # nothing changed since the run before it.
     assert content_digest(workspace.warehouse) == baseline_content
+    with duckdb.connect(str(workspace.warehouse), read_only=True) as con:
+        changes = con.execute(
+            "select count(*), count(*) filter (where sat_change = 0 and not relief_candidate) "
+            "from risk.seller_outlook"
+        ).fetchall()[0]
+    assert changes[0] > 0 and changes[0] == changes[1], changes
     print(f"\ncrash stages: {landed}")

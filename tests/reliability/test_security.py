@@ -1,4 +1,4 @@
-"""Security (issue 6.4) on the real ingest and files: values are data, never SQL; extract
+"""Security on the real ingest and files: values are data, never SQL; extract
 paths stay inside the extracts folder; the Dagster webserver is started on 127.0.0.1.
 
 Secrets kept out of output and metadata are checked on a real failing CLI run in
