@@ -1,6 +1,6 @@
 """planning_policy.yaml -> a validated, immutable Policy.
 
-Every threshold of the pipeline lives in that one file (CONTRACT.md section 2); the code
+Every threshold of the pipeline lives in that one file (docs/contract.md section 2); the code
 keeps no defaults of its own, so a key that is missing, unknown or out of range stops the
 run with a one-line error that names the key, before any data is touched.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -121,6 +122,28 @@ class Allocation(_Strict):
             )
         return value
 
+    def integer_bucket_weights(self) -> dict[str, int]:
+        """The bucket weights as exact integers in one scale (0.6, 0.3, 0.1 -> 6, 3, 1).
+
+        Largest remainder compares R * w mod W on integers (docs/contract.md 3b), so the
+        YAML's decimals are read as written (Decimal(str(x)), never the float's binary
+        value) and scaled by the power of ten that makes every one of them whole.
+        """
+        exact = {bucket: Decimal(str(weight)) for bucket, weight in self.bucket_weights.items()}
+        places = max((max(0, -int(w.as_tuple().exponent)) for w in exact.values()), default=0)
+        scale = Decimal(10) ** places
+        return {bucket: int(weight * scale) for bucket, weight in exact.items()}
+
+    def dbt_vars(self) -> dict[str, Any]:
+        """The allocation block as dbt ``--vars`` (bucket weights as exact integers)."""
+        return {
+            "targets_basis": self.targets_basis,
+            "allocation_method": self.method,
+            "weight_column": self.weight_column,
+            "bucket_column": self.bucket_column,
+            "bucket_weights": self.integer_bucket_weights(),
+        }
+
 
 class TargetSpread(_Strict):
     """Relative standard deviation of an account's outcome, by ABC tier (section 3c)."""
@@ -200,6 +223,14 @@ class Policy(_Strict):
             "abc_tier_a": self.abc_tiers.a,
             "abc_tier_b": self.abc_tiers.b,
             "high_value_min_target": self.high_value_min_target,
+            # outlook spreads by ABC tier (docs/contract.md 3c), for target_spread_squared
+            "target_sd_a": self.outlook.target_sd.a,
+            "target_sd_b": self.outlook.target_sd.b,
+            "target_sd_c": self.outlook.target_sd.c,
+            # section 3b: the allocation block, and the null-target limit that applies to
+            # final_target when targets_basis is allocated
+            "max_null_target_share": self.quality.max_null_target_share,
+            **self.allocation.dbt_vars(),
         }
 
 
@@ -222,6 +253,11 @@ def load_policy(path: Path) -> Policy:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise PolicyError(f"{path}: cannot read policy file ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        line = path.read_bytes()[: error.start].count(b"\n") + 1
+        raise PolicyError(
+            f"{path}:{line}: not UTF-8 (byte 0x{error.object[error.start]:02X})"
+        ) from None
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:

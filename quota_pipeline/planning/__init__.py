@@ -1,7 +1,7 @@
 """Planning logic of the quota pipeline: quota risk per seller, strategic gaps per territory.
 
 Pure Polars functions over the dbt marts and the validated Policy, kept apart from Dagster
-and DuckDB so the contract's formulas (CONTRACT.md section 3) can be tested on small frames
+and DuckDB so the contract's formulas (docs/contract.md section 3) can be tested on small frames
 built by hand; the assets that read the marts and publish the tables call these.
 """
 

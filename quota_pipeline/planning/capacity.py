@@ -1,7 +1,7 @@
 """Adjusted capacity: how much of a seller's account targets they can be expected to close.
 
 Capacity scales the sum of account targets by ramp, seniority and strategic focus
-(CONTRACT.md section 3) and is money, so it is computed exactly: cents times the policy's
+(docs/contract.md section 3) and is money, so it is computed exactly: cents times the policy's
 numbers as integers, one division rounding halves up to the cent. recommended_quota then
 rounds that capacity to the policy's quota_rounding, again in integers.
 """

@@ -1,7 +1,7 @@
 """risk.quota_risk: can each seller reach their quota with the accounts they own?
 
 For every seller-period with a quota, the quota is set against the seller's account targets
-adjusted for ramp, seniority and strategic focus (CONTRACT.md section 3), banded into a risk
+adjusted for ramp, seniority and strategic focus (docs/contract.md section 3), banded into a risk
 level by the policy, and explained in sentences with the planning levers that would help.
 Plain Polars over the seller rollup mart, so it runs and is tested without Dagster or DuckDB.
 """

@@ -1,7 +1,7 @@
 """Ramp: how productive a seller is in a period, from whole months in seat.
 
 A new hire does not carry a full book on day one, so capacity is scaled by the policy's
-ramp curve (CONTRACT.md section 3). A period can span several calendar months, and a seller
+ramp curve (docs/contract.md section 3). A period can span several calendar months, and a seller
 keeps ramping inside it, so the factor is the mean of the curve over every month the period
 touches. The mean is computed without a loop over rows: with P(x) the sum of the first x
 steps (the last step repeating past the end of the curve), the months m .. m+n-1 sum to

@@ -1,6 +1,6 @@
 """Risk levels: where a quota-to-capacity ratio falls in the policy's risk bands.
 
-The bands are upper bounds (CONTRACT.md section 2): a ratio at a bound still belongs to the
+The bands are upper bounds (docs/contract.md section 2): a ratio at a bound still belongs to the
 lower level, above the last bound is critical. Two cases sit outside the ratio: a quota of
 0 cannot be missed (low), and a positive quota with no capacity cannot be met (critical).
 """

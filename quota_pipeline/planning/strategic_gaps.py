@@ -2,7 +2,7 @@
 
 For every territory and period with a top-down target, the gap to the rollup of account
 targets in its subtree is sized in sellers: the median book (SAT) of the subtree's active
-sellers with a quota. The levers follow CONTRACT.md section 3: coverage for unassigned
+sellers with a quota. The levers follow docs/contract.md section 3: coverage for unassigned
 targets, headcount, or corporate investment when no seller gives a yardstick; raising
 existing quotas is never one of them. Plain Polars, so it runs without Dagster or DuckDB.
 """

@@ -176,9 +176,10 @@ def profile_frame_sql(profile: DriftProfile, has_previous: bool) -> str:
             f"from ({current}) order by period"
         )
     previous = profile_sql(profile, PUBLISHED)
+    ranges = "".join(f"c.{name}, " for name in profile.bound_columns)
     return f"""
         select coalesce(c.period, p.period) as period, c.row_count, c.target_total,
-            c.null_target_share,
+            c.null_target_share, {ranges}
             coalesce(c.row_count, 0) / nullif(p.row_count, 0) as row_count_ratio,
             coalesce(c.target_total, 0) / nullif(p.target_total, 0) as target_total_ratio
         from ({current}) c full join ({previous}) p on c.period = p.period
@@ -278,7 +279,7 @@ def _profiles(schema: str) -> list[DriftProfile]:
 
 
 # Two steps: the marts' suites run once dbt is done; the risk tables' once risk is. One
-# step for all five would wait for risk, and (blocking, for ordering) hold risk back.
+# step for all of them would wait for risk, and (blocking, for ordering) hold risk back.
 drift_suite_checks: list[AssetChecksDefinition] = [
     build_drift_check("gx_drift_suites_marts", _profiles("marts")),
     build_drift_check("gx_drift_suites_risk", _profiles("risk")),

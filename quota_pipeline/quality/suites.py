@@ -62,6 +62,11 @@ def code_column(column: str) -> str:
     return f"{column}__is_code"
 
 
+def not_blank_column(column: str) -> str:
+    """Derived boolean column: ``column`` holds more than whitespace (a reason, say)."""
+    return f"{column}__not_blank"
+
+
 def suite_name(table: str) -> str:
     return table
 
@@ -122,6 +127,15 @@ def _column_expectations(column: Column) -> list[dict[str, Any]]:
                 "expect_column_values_to_be_in_set",
                 {"rule": f"{name} matches {CURRENCY_CODE}"},
                 column=code_column(name),
+                value_set=[True],
+            )
+        )
+    if column.not_blank:
+        found.append(
+            _expectation(
+                "expect_column_values_to_be_in_set",
+                {"rule": f"{name} is not blank"},
+                column=not_blank_column(name),
                 value_set=[True],
             )
         )
@@ -216,6 +230,11 @@ def raw_frame_sql(spec: ExtractSpec, table: str | None = None) -> str:
         for column in spec.columns
         if column.type == "currency"
     ]
+    selects += [
+        f"trim(t.{column.name}) <> '' as {not_blank_column(column.name)}"
+        for column in spec.columns
+        if column.not_blank
+    ]
     joins = [_repeated_key_join(spec, table)]
     note_key = " || '|' || ".join(f"t.{column}" for column in spec.key)
     selects.append(
@@ -252,12 +271,36 @@ def _typed(column: Column) -> str:
 
 
 @dataclass(frozen=True)
+class Bound:
+    """A column whose values must lie in [low, high] (None: open on that side), checked on
+    its per-period minimum and maximum (profile columns <column>_min and <column>_max)."""
+
+    column: str
+    low: float | None = 0.0
+    high: float | None = None
+
+    @property
+    def profile_columns(self) -> tuple[str, str]:
+        return f"{self.column}_min", f"{self.column}_max"
+
+
+# Probabilities and shares lie in [0, 1]; ratios, counts and spreads are never negative.
+SHARE = (0.0, 1.0)
+
+
+@dataclass(frozen=True)
 class DriftProfile:
-    """What a drift suite measures per period of one mart or risk table (SQL aggregates)."""
+    """What a drift suite measures per period of one mart or risk table (SQL aggregates),
+    and the ranges its columns must stay in."""
 
     table: str
     target_total: str
     null_target_share: str
+    bounds: tuple[Bound, ...] = ()
+
+    @property
+    def bound_columns(self) -> tuple[str, ...]:
+        return tuple(name for bound in self.bounds for name in bound.profile_columns)
 
 
 DRIFT_PROFILES: tuple[DriftProfile, ...] = (
@@ -282,6 +325,34 @@ DRIFT_PROFILES: tuple[DriftProfile, ...] = (
     DriftProfile(
         "risk.strategic_gaps", "sum(topdown_target)", "avg((topdown_target is null)::int)"
     ),
+    # docs/contract.md 3c; the probability is never null (1 at a quota of 0)
+    DriftProfile(
+        "risk.seller_outlook",
+        "sum(top1_target)",
+        "avg((attainment_probability is null)::int)",
+        (
+            Bound("attainment_probability", *SHARE),
+            Bound("top1_target"),
+            Bound("coverage_without_top1"),
+            Bound("accounts_to_break"),
+            Bound("peer_median_ratio"),
+            Bound("stretch_vs_peers", low=-1.0),
+            Bound("fair_quota"),
+        ),
+    ),
+    DriftProfile(
+        "risk.territory_outlook",
+        "sum(expected_sellers_at_quota)",
+        "avg((expected_sellers_at_quota is null)::int)",
+        (
+            Bound("share_expected_at_quota", *SHARE),
+            Bound("capacity_gini", *SHARE),
+            Bound("expected_sellers_at_quota"),
+            Bound("quota_over_assignment"),
+            Bound("expected_coverage"),
+            Bound("balance_cv"),
+        ),
+    ),
 )
 PROFILES = {profile.table: profile for profile in DRIFT_PROFILES}
 
@@ -289,10 +360,15 @@ PROFILES = {profile.table: profile for profile in DRIFT_PROFILES}
 def profile_sql(profile: DriftProfile, catalog: str | None = None) -> str:
     """One scan of the table: rows, total targets and share of null targets per period."""
     table = f"{catalog}.{profile.table}" if catalog else profile.table
+    ranges = "".join(
+        f", min({bound.column})::double as {low}, max({bound.column})::double as {high}"
+        for bound in profile.bounds
+        for low, high in [bound.profile_columns]
+    )
     return (
         "select period, count(*) as row_count, "
         f"coalesce({profile.target_total}, 0)::double as target_total, "
-        f"coalesce({profile.null_target_share}, 0)::double as null_target_share "
+        f"coalesce({profile.null_target_share}, 0)::double as null_target_share{ranges} "
         f"from {table} group by period"
     )
 
@@ -324,6 +400,7 @@ def drift_suite_document(profile: DriftProfile) -> dict[str, Any]:
                 min_value={"$PARAMETER": "target_total_ratio_min"},
                 max_value={"$PARAMETER": "target_total_ratio_max"},
             ),
+            *_bound_expectations(profile.bounds),
         ],
         "meta": {
             "validates": f"per-period profile of {profile.table} against the last published run",
@@ -335,12 +412,32 @@ def drift_suite_document(profile: DriftProfile) -> dict[str, Any]:
     }
 
 
+def _bound_expectations(bounds: tuple[Bound, ...]) -> list[dict[str, Any]]:
+    """Each bounded column's per-period minimum and maximum within its range."""
+    return [
+        _expectation(
+            "expect_column_values_to_be_between",
+            {"range_of": bound.column},
+            column=name,
+            **({"min_value": bound.low} if bound.low is not None else {}),
+            **({"max_value": bound.high} if bound.high is not None else {}),
+        )
+        for bound in bounds
+        for name in bound.profile_columns
+    ]
+
+
 def suite_parameters(policy: Policy) -> dict[str, float]:
     """The ``$PARAMETER`` values of every suite, from the policy (its only copy)."""
     quality = policy.quality
+    # With targets_basis allocated a null bottom-up target is expected input (allocation
+    # fills it): the limit then applies to final_target, in dbt (docs/contract.md 3b).
+    planned = (
+        0.0 if policy.allocation.targets_basis == "allocated" else 1 - quality.max_null_target_share
+    )
     return {
         "min_accepted_share": 1 - policy.max_quarantine_share,
-        "min_planned_target_share": 1 - quality.max_null_target_share,
+        "min_planned_target_share": planned,
         "max_null_target_share": quality.max_null_target_share,
         "row_count_ratio_min": 1 - quality.row_count_band,
         "row_count_ratio_max": 1 + quality.row_count_band,

@@ -16,6 +16,7 @@ import pytest
 from conftest import PublishedRuns
 
 from quota_pipeline.analysis.report import CHART_IDS
+from quota_pipeline.analysis.report.allocation import HEADING as ALLOCATION_HEADING
 
 pytestmark = pytest.mark.slow
 
@@ -65,6 +66,7 @@ def test_report_loads_with_no_console_message_and_renders_every_chart(report, tm
     assert f'data-charts-rendered="{len(CHART_IDS)}"' in dom
     boxes = dict(re.findall(r'id="(\w+)"[^>]*data-box="([\d,]+)"', dom))
     assert set(boxes) == set(CHART_IDS), boxes
+    assert ALLOCATION_HEADING in dom and "Every override (" in dom
 
     from PIL import Image
 

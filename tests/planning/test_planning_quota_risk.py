@@ -92,15 +92,13 @@ def test_zero_targets_with_a_quota_is_critical(policy, seller_rollup) -> None:
     assert row["gap"] == Decimal("50000.00")
     assert row["risk_level"] == "critical"
     assert row["recommended_quota"] == Decimal("0.00")
+    # told first that there is nothing to sell; the lever is accounts, not a quota of 0
     assert row["reasons"] == [
-        "quota of 50,000 USD against no adjusted capacity (critical whenever capacity is 0)",
+        "owns no account with a target above 0 in FY2027-Q1: nothing to sell against a quota"
+        " of 50,000 USD (critical whenever capacity is 0)",
         "0 high-value accounts (needs 3)",
     ]
-    assert row["recommended_actions"] == [
-        "add accounts",
-        "marketing support",
-        "lower quota to 0 USD",
-    ]
+    assert row["recommended_actions"] == ["add accounts", "marketing support"]
 
 
 def test_a_zero_quota_is_low_risk(policy, seller_rollup) -> None:

@@ -219,7 +219,9 @@ def test_unassigned_targets_call_for_coverage(policy, seller_rollup) -> None:
     assert row["strategic_gap"] == Decimal("-500000.00")
     assert row["headcount_needed"] == 0
     assert row["levers"] == [
-        "coverage: assign 1,234,567 USD of unassigned account targets to active sellers"
+        "coverage: 1,234,567 USD of account targets are counted in the bottom-up number"
+        " but nobody sells them (no owner, or a terminated one): assign those accounts to"
+        " active sellers"
     ]
 
 
@@ -260,7 +262,9 @@ def test_levers_come_in_a_fixed_order_and_never_raise_quotas(policy, seller_roll
     )
     levers = compute_strategic_gaps(territories, sellers, SINGLE, policy)["levers"].item()
     assert levers.to_list() == [
-        "coverage: assign 50,000 USD of unassigned account targets to active sellers",
+        "coverage: 50,000 USD of account targets are counted in the bottom-up number"
+        " but nobody sells them (no owner, or a terminated one): assign those accounts to"
+        " active sellers",
         "headcount: 3 more sellers at a median of 450,000 USD each",
     ]
     assert not any("raise" in lever for lever in levers)

@@ -26,7 +26,31 @@ def test_one_suite_per_extract_mart_and_risk_table():
         "marts.territory_rollup",
         "risk.quota_risk",
         "risk.strategic_gaps",
+        "risk.seller_outlook",
+        "risk.territory_outlook",
     } == {profile.table for profile in DRIFT_PROFILES}
+
+
+def test_outlook_suites_bound_probabilities_shares_and_ratios():
+    documents = all_suite_documents()
+
+    def ranges(table: str) -> dict[str, tuple[object, object]]:
+        return {
+            e["kwargs"]["column"]: (e["kwargs"].get("min_value"), e["kwargs"].get("max_value"))
+            for e in documents[table]["expectations"]
+            if "range_of" in e["meta"]
+        }
+
+    sellers = ranges("risk.seller_outlook")
+    assert sellers["attainment_probability_min"] == (0.0, 1.0)
+    assert sellers["attainment_probability_max"] == (0.0, 1.0)
+    assert sellers["coverage_without_top1_min"] == (0.0, None)
+    assert sellers["peer_median_ratio_min"] == (0.0, None)
+    territories = ranges("risk.territory_outlook")
+    assert territories["share_expected_at_quota_max"] == (0.0, 1.0)
+    assert territories["capacity_gini_max"] == (0.0, 1.0)
+    for ratio in ("quota_over_assignment", "expected_coverage", "balance_cv"):
+        assert territories[f"{ratio}_min"] == (0.0, None)
 
 
 def test_thresholds_come_from_the_policy(policy):

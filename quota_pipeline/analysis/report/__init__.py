@@ -15,12 +15,21 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from quota_pipeline.analysis.report import charts
+from quota_pipeline.analysis.report import allocation, charts, outlook
 from quota_pipeline.analysis.report.changes import new_quarantine, risk_moves
 from quota_pipeline.analysis.report.data import ReportData, load_report_data, read_snapshot
 from quota_pipeline.analysis.report.html import chart_div, page, table, vega_bundle
 
-CHART_IDS = ("region_risk", "risk_distribution", "quota_vs_targets", "strategic_gap")
+CHART_IDS = (
+    "region_risk",
+    "risk_distribution",
+    "quota_vs_targets",
+    "strategic_gap",
+    *outlook.CHART_IDS,
+    *allocation.CHART_IDS,
+)
+
+TOP_RISKS_HEADING = "Top at-risk sellers, with reasons and recommended quota"
 
 
 @dataclass(frozen=True)
@@ -50,10 +59,16 @@ def build_report(
     run_id: str,
     cache_dir: Path,
     today: date | None = None,
+    design: outlook.DesignBand | None = None,
 ) -> ReportResult:
-    """Write the report of ``current`` (compared with ``previous``) to ``out``."""
+    """Write the report of ``current`` (compared with ``previous``) to ``out``.
+
+    ``design`` is the policy's attainment design band the outlook section draws.
+    """
     started = time.perf_counter()
     data = load_report_data(current, today or generated_at.date())
+    odds = outlook.load_outlook(current, data.period)
+    allocated = allocation.load_allocation(current, data.period)
     old_levels, old_quarantine = previous_snapshot(previous)
     moves = risk_moves(old_levels, data.risk_levels)
     quarantined = new_quarantine(old_quarantine, data.quarantine)
@@ -64,12 +79,22 @@ def build_report(
             f"Run {run_id}, built {generated_at:%Y-%m-%d %H:%M} UTC; changes compared with "
             f"{compared}. Periods in the warehouse: {', '.join(data.periods)}."
         ),
-        sections=_sections(data, moves, quarantined),
+        sections=_with_section(
+            _with_section(
+                _sections(data, moves, quarantined),
+                outlook.outlook_section(odds, design),
+                before=TOP_RISKS_HEADING,
+            ),
+            allocation.allocation_section(allocated),
+            before=TOP_RISKS_HEADING,
+        ),
         charts={
             "region_risk": charts.region_risk(data.regions),
             "risk_distribution": charts.risk_distribution(data.risk_counts),
             "quota_vs_targets": charts.quota_vs_targets(data.sellers),
             "strategic_gap": charts.strategic_gap(data.gaps),
+            **outlook.outlook_charts(odds, design),
+            **allocation.allocation_charts(allocated),
         },
         bundle=vega_bundle(cache_dir),
     )
@@ -102,10 +127,7 @@ def _sections(
             "Strategic gap per territory",
             chart_div("strategic_gap") + table(data.gaps, limit=10),
         ),
-        (
-            "Top at-risk sellers, with reasons and recommended quota",
-            table(data.top_risks, css_class="risks"),
-        ),
+        (TOP_RISKS_HEADING, table(data.top_risks, css_class="risks")),
         (
             "What changed since the last published run",
             f"<p>{moves.height:,} seller-periods changed risk level ({worse:,} worse); "
@@ -116,3 +138,13 @@ def _sections(
             + table(quarantined, limit=50),
         ),
     ]
+
+
+def _with_section(
+    sections: list[tuple[str, str]], section: tuple[str, str], *, before: str
+) -> list[tuple[str, str]]:
+    """``sections`` with ``section`` inserted before the one headed ``before`` (at the end
+    when there is none): the overview first, the long lists of sellers and changes after."""
+    headings = [heading for heading, _inner in sections]
+    at = headings.index(before) if before in headings else len(sections)
+    return [*sections[:at], section, *sections[at:]]

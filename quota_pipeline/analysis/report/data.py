@@ -31,9 +31,10 @@ class ReportData:
     quarantine: pl.DataFrame
 
 
-def _frame(
+def read_frame(
     con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] | None = None
 ) -> pl.DataFrame:
+    """One query's result as a Polars frame, through Arrow, with bound parameters."""
     return pl.from_arrow(con.sql(sql, params=params or {}).to_arrow_table())  # type: ignore[return-value]
 
 
@@ -49,8 +50,8 @@ def focus_period(periods: list[tuple[str, date, date]], today: date) -> str:
 
 def read_snapshot(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(risk levels per seller and period, quarantined rows): what a diff compares."""
-    levels = _frame(con, "select period, seller_id, risk_level from risk.quota_risk")
-    quarantine = _frame(
+    levels = read_frame(con, "select period, seller_id, risk_level from risk.quota_risk")
+    quarantine = read_frame(
         con,
         "select extract, source_line, record_key, reason from dq.quarantine "
         "order by extract, source_line",
@@ -66,22 +67,22 @@ def load_report_data(warehouse: Path, today: date) -> ReportData:
         ).fetchall()
         period = focus_period(periods, today)
         params = {"period": period}
-        regions = _frame(con, REGIONS_SQL, params)
-        risk_counts = _frame(
+        regions = read_frame(con, REGIONS_SQL, params)
+        risk_counts = read_frame(
             con,
             "select risk_level, count(*) as sellers from risk.quota_risk "
             "where period = $period group by 1",
             params,
         )
-        sellers = _frame(
+        sellers = read_frame(
             con,
             "select seller_id, territory_id, risk_level, cast(quota as double) as quota, "
             "cast(sum_account_targets as double) as sum_account_targets, "
             "quota_to_capacity_ratio from risk.quota_risk where period = $period",
             params,
         )
-        gaps = _frame(con, GAPS_SQL, {**params, "top": TOP_TERRITORIES})
-        top_risks = _frame(con, TOP_RISKS_SQL, {**params, "top": TOP_SELLERS})
+        gaps = read_frame(con, GAPS_SQL, {**params, "top": TOP_TERRITORIES})
+        top_risks = read_frame(con, TOP_RISKS_SQL, {**params, "top": TOP_SELLERS})
         levels, quarantine = read_snapshot(con)
     return ReportData(
         period=period,
