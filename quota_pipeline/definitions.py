@@ -5,6 +5,7 @@
 
 from dagster import Definitions, colored_console_logger
 
+from quota_pipeline.automation.arrival import nightly_on_new_extracts
 from quota_pipeline.automation.jobs import nightly_job, nightly_schedule, step_events_logger
 from quota_pipeline.automation.sensors import (
     alert_on_check_failures,
@@ -29,7 +30,7 @@ from quota_pipeline.transform.project import dbt_resource
 built_tables = [
     *(key for assets in ingest_assets for key in assets.keys),
     *dbt_models.keys,
-    *quota_risk.keys,
+    *quota_risk.keys,  # with risk.seller_outlook and risk.territory_outlook, one step
     *strategic_gaps.keys,
 ]
 # Prepared in the build folder before the publish, published with the warehouse.
@@ -56,6 +57,7 @@ defs = Definitions(
         alert_on_run_failure,
         alert_on_check_failures,
         alert_on_stale_warehouse,
+        nightly_on_new_extracts,
     ],
     loggers={"console": colored_console_logger, "step_events": step_events_logger},
     resources={

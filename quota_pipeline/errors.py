@@ -1,4 +1,4 @@
-"""Errors a user can cause, each carrying the exit code of CONTRACT.md section 5.
+"""Errors a user can cause, each carrying the exit code of docs/contract.md section 5.
 
 A user's mistake (bad input, bad policy, bad usage) must end in one readable line,
 never a traceback, so these are raised with a finished sentence and caught by the CLI.

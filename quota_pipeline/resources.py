@@ -1,6 +1,6 @@
 """The one Dagster resource every asset shares: where this run reads, builds and publishes.
 
-Its fields default to the environment (CONTRACT.md section 4 variables), so `dagster dev`,
+Its fields default to the environment (docs/contract.md section 4 variables), so `dagster dev`,
 the nightly schedule and `quota-pipeline run` all resolve the same paths.
 """
 

@@ -1,6 +1,6 @@
 """Paths and environment variables, read in one place.
 
-CONTRACT.md fixes the variables (QUOTA_EXTRACTS_DIR, QUOTA_WAREHOUSE, QUOTA_OPS_DB,
+docs/contract.md fixes the variables (QUOTA_EXTRACTS_DIR, QUOTA_WAREHOUSE, QUOTA_OPS_DB,
 QUOTA_POLICY) and their defaults; everything else derives its paths from here so that a
 user can move the whole data folder with environment variables alone.
 """

@@ -16,6 +16,8 @@ def test_graph_has_every_stage():
         ["marts", "territory_rollup"],
         ["risk", "quota_risk"],
         ["risk", "strategic_gaps"],
+        ["risk", "seller_outlook"],
+        ["risk", "territory_outlook"],
         ["publish", "warehouse"],
     ):
         assert AssetKey(expected) in keys

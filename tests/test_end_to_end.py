@@ -1,7 +1,7 @@
 """The whole pipeline, headless, as `quota-pipeline run` does it: real Dagster, dbt, DuckDB.
 
 Runs the CLI in a subprocess on generated extracts and checks the published warehouse
-against CONTRACT.md section 4, the exit codes 0/1/2, the run log, and that a failed run
+against docs/contract.md section 4, the exit codes 0/1/2, the run log, and that a failed run
 leaves the published file byte-for-byte unchanged while a reader keeps working.
 """
 
@@ -165,8 +165,15 @@ def test_missing_column_exits_2_with_one_line(generated, run_env, tmp_path):
     )
     result = run_cli("run", "--extracts", str(broken))
     assert result.returncode == 2
+    # one reason line; beside it the refused run's alert, as every alert shows on stderr
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "quotas.csv:1: missing required column quota_amount" in lines[0]
+    reasons = [line for line in lines if line.startswith("quota-pipeline: ")]
+    assert len(reasons) == 1 and "quotas.csv:1: missing required column quota_amount" in reasons[0]
+    assert [line for line in lines if line not in reasons] == [
+        line
+        for line in lines
+        if line.startswith("ALERT [quota_pipeline ERROR] nightly run refused")
+    ]
     assert not run_env["warehouse"].exists()
 
 

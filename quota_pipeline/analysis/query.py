@@ -2,7 +2,7 @@
 
 Analysts query while the nightly run works, so the warehouse is opened read-only (the run
 publishes by renaming a new file over it, which never disturbs an open reader) and the
-operations database is attached read-only as schema ``ops`` (CONTRACT.md section 4). Only
+operations database is attached read-only as schema ``ops`` (docs/contract.md section 4). Only
 reading statements run: anything else is refused with one line before it reaches DuckDB,
 and file access is switched off after the attach, so a query cannot write a file with
 COPY or read one from the machine. Exports stream in batches, so a large result never
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import csv
 import json
+import math
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -170,16 +172,31 @@ def _to_file(output: Path, write: object) -> int:
     return count
 
 
-def display_value(value: object) -> str:
-    """A value as the terminal table shows it."""
+# Whole numbers that name or count something rather than amount to it: shown as written
+# (fiscal_year 2027, source_line 77563), never with a thousands separator.
+IDENTIFIER_COLUMN = re.compile(r"(^|_)(id|year|line|rank|depth|level|code|number|no)s?$")
+
+
+def is_identifier(column: str) -> bool:
+    return bool(IDENTIFIER_COLUMN.search(column.lower()))
+
+
+def display_value(value: object, column: str = "") -> str:
+    """A value as the terminal table shows it: amounts with thousands separators, doubles
+    to two decimals from 1,000 up and four significant digits below, identifiers and
+    years as written."""
     if value is None:
         return ""
     if isinstance(value, list | tuple):
         return LIST_SEPARATOR.join(display_value(item) for item in value)
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e15 else str(value)
-    if isinstance(value, Decimal | int) and not isinstance(value, bool):
-        return f"{value:,}"
+        if not math.isfinite(value) or abs(value) >= 1e15:
+            return str(value)
+        return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:.4g}"
+    if isinstance(value, Decimal | int):
+        return str(value) if is_identifier(column) else f"{value:,}"
     return str(value)
 
 
@@ -201,31 +218,90 @@ def _first_line(error: BaseException) -> str:
 
 
 def print_result(
-    con: duckdb.DuckDBPyConnection, columns: Sequence[str], max_rows: int, console: object
+    con: duckdb.DuckDBPyConnection,
+    columns: Sequence[str],
+    max_rows: int,
+    console: object,
+    *,
+    terminal: bool | None = None,
 ) -> int:
-    """An aligned table of at most ``max_rows`` rows (numbers right-aligned); rows shown."""
-    from rich.table import Table
+    """An aligned table of at most ``max_rows`` rows (numbers right-aligned); rows shown.
 
+    No column is ever cut: off a terminal (a pipe, a file) the table takes the width it
+    needs. On a terminal, long text (reasons, levers) wraps inside its cell; when even
+    that does not fit, each row is shown as a block of "column value" lines and a note on
+    stderr points to --format csv.
+    """
     rows = con.fetchmany(max_rows + 1)
     more = len(rows) > max_rows
     rows = rows[:max_rows]
-    table = Table(show_lines=False, header_style="bold")
-    shown = [[display_value(value) for value in row] for row in rows]
-    for index, name in enumerate(columns):
-        numeric = any(is_numeric(row[index]) for row in rows)
-        # Short columns never wrap; only long text (reasons, levers) folds onto more lines.
-        widest = max((len(row[index]) for row in shown), default=0)
-        table.add_column(
-            name,
-            justify="right" if numeric else "left",
-            no_wrap=widest <= SHORT_COLUMN,
-            overflow="fold",
+    shown = [
+        [display_value(value, name) for value, name in zip(row, columns, strict=True)]
+        for row in rows
+    ]
+    widths = [
+        max([len(name), *(len(row[index]) for row in shown)]) for index, name in enumerate(columns)
+    ]
+    borders = 3 * len(widths) + 1  # rich's borders and padding
+    needed = sum(widths) + borders
+    # long text may wrap inside its cell, down to SHORT_COLUMN characters a line
+    folded = sum(min(w, SHORT_COLUMN) if w > SHORT_COLUMN else w for w in widths) + borders
+    if terminal is None:
+        terminal = console.is_terminal  # type: ignore[attr-defined]
+    width = console.width  # type: ignore[attr-defined]
+    if not terminal:
+        console.width = max(needed, width)  # type: ignore[attr-defined]
+    if terminal and folded > width:
+        print(
+            f"quota-pipeline: {len(columns)} columns need {needed} characters, the terminal "
+            f"has {width}: one block per row (use --format csv for one line per row)",
+            file=sys.stderr,
         )
-    for row in shown:
-        table.add_row(*row)
-    console.print(table)  # type: ignore[attr-defined]
+        _print_blocks(console, columns, shown)
+    else:
+        _print_table(console, columns, rows, shown, wrap=terminal and needed > width)
     footer = f"{len(rows):,} row{'s' if len(rows) != 1 else ''}"
     if more:
         footer += " shown; more rows follow (raise --max-rows or use --format csv --output FILE)"
     console.print(footer, style="dim")  # type: ignore[attr-defined]
     return len(rows)
+
+
+def _print_table(
+    console: object,
+    columns: Sequence[str],
+    rows: Sequence[tuple[object, ...]],
+    shown: Sequence[Sequence[str]],
+    *,
+    wrap: bool,
+) -> None:
+    """Short columns never wrap; with ``wrap`` long text folds inside its cell."""
+    from rich.table import Table
+
+    table = Table(show_lines=False, header_style="bold")
+    for index, name in enumerate(columns):
+        numeric = any(is_numeric(row[index]) for row in rows)
+        long_text = max((len(row[index]) for row in shown), default=0) > SHORT_COLUMN
+        table.add_column(
+            name,
+            justify="right" if numeric else "left",
+            no_wrap=not (wrap and long_text),
+            overflow="fold",
+            min_width=SHORT_COLUMN if wrap and long_text else None,
+        )
+    for row in shown:
+        table.add_row(*row)
+    console.print(table)  # type: ignore[attr-defined]
+
+
+def _print_blocks(console: object, columns: Sequence[str], shown: Sequence[Sequence[str]]) -> None:
+    """Each row as two columns, name and value: as wide as the longest name, so it fits."""
+    from rich.table import Table
+
+    for number, row in enumerate(shown, start=1):
+        table = Table(title=f"row {number}", title_justify="left", show_header=False)
+        table.add_column("column", style="bold", no_wrap=True)
+        table.add_column("value", overflow="fold")
+        for name, value in zip(columns, row, strict=True):
+            table.add_row(name, value)
+        console.print(table)  # type: ignore[attr-defined]

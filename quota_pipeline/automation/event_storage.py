@@ -87,8 +87,10 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         super().wipe()
 
     def dispose(self) -> None:
-        self._dispose_engines()
+        # watchers first: a run watcher (the UI's live run page) still reading would open
+        # its shard's engine again after the engines were disposed, and keep the file open
         super().dispose()
+        self._dispose_engines()
 
 
 class LocalDagsterStorage(DagsterSqliteStorage):

@@ -19,12 +19,12 @@ from typing import Protocol
 
 from quota_pipeline.automation.fingerprint import input_fingerprint
 from quota_pipeline.automation.preflight import preflight
+from quota_pipeline.automation.run_start import started_run
 from quota_pipeline.errors import QuotaPipelineError, UsageError
-from quota_pipeline.publish.build import connect, run_lock
+from quota_pipeline.publish.build import connect
 from quota_pipeline.publish.opsdb import RunRecord, last_published_fingerprint, record_run
 from quota_pipeline.settings import Settings
 
-USER_ERRORS = ("ExtractError", "PolicyError", "UsageError")
 # Dagster instantiates only the loggers named in run config: the console log (into the
 # run's log file) and the step events the terminal's progress display listens to.
 CLI_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "DEBUG"}}, "step_events": {}}}
@@ -102,17 +102,19 @@ def run_pipeline(settings: Settings, reporter: Reporter, *, force: bool = False)
     except UsageError as error:
         _record_refused(settings, started, str(error))
         raise
-    with run_lock(settings):
+    # on record as 'running' from here on (automation/run_start.py): a concurrent run is
+    # recorded 'refused', and a run that dies here is found and closed as 'abandoned'
+    with started_run(settings, started) as run_id:
         fingerprint = input_fingerprint(extracts, settings.policy_file)
         if not force:
-            unchanged = _unchanged_since_publish(settings, fingerprint, started)
+            unchanged = _unchanged_since_publish(settings, fingerprint, started, run_id)
             if unchanged is not None:
                 return unchanged
-        return _execute(settings, reporter, started, fingerprint)
+        return _execute(settings, reporter, started, fingerprint, run_id)
 
 
 def _unchanged_since_publish(
-    settings: Settings, fingerprint: str, started: datetime
+    settings: Settings, fingerprint: str, started: datetime, this_run: str
 ) -> Outcome | None:
     """An Outcome saying so when the inputs hash as the published warehouse's did."""
     last = last_published_fingerprint(settings.ops_db)
@@ -126,7 +128,9 @@ def _unchanged_since_publish(
     finished = datetime.now(UTC).replace(tzinfo=None)
     record_run(
         settings.ops_db,
-        RunRecord.without_dagster("unchanged", started, message, fingerprint),
+        RunRecord(
+            this_run, started, finished, "unchanged", message=message, fingerprint=fingerprint
+        ),
     )
     return Outcome(
         exit_code=0,
@@ -140,14 +144,14 @@ def _unchanged_since_publish(
 
 
 def _execute(
-    settings: Settings, reporter: Reporter, started: datetime, fingerprint: str
+    settings: Settings, reporter: Reporter, started: datetime, fingerprint: str, run_id: str
 ) -> Outcome:
     reporter.stage("loading pipeline definitions")
     home = dagster_home(settings)
     from dagster import DagsterInstance
 
     from quota_pipeline.automation.jobs import NIGHTLY_JOB_NAME
-    from quota_pipeline.automation.run_log import first_failure, summarise_run
+    from quota_pipeline.automation.run_log import first_failure, is_refusal, summarise_run
     from quota_pipeline.definitions import defs
     from quota_pipeline.quality.run_alerts import raise_run_alerts, raise_stale_alert
 
@@ -167,9 +171,12 @@ def _execute(
                 instance=instance,
                 raise_on_error=False,
                 tags={"quota/launched_by": "cli"},
+                run_id=run_id,  # the id run_log holds since the run took the lock
             )
         run_id = result.run_id
-        status = "success" if result.success else "failed"
+        # unusable input found after the preflight (exit 2) is a refusal, as before it
+        refused = not result.success and is_refusal(instance, run_id)
+        status = "success" if result.success else "refused" if refused else "failed"
         message = None if result.success else first_failure(instance, run_id)
         record = summarise_run(instance, run_id, status, message)
         # No daemon in a headless run: it raises its own alerts (ids dedupe with sensors).
@@ -185,7 +192,7 @@ def _execute(
     record_run(settings.ops_db, record)
     raise_stale_alert(settings)
     outcome = Outcome(
-        exit_code=0 if result.success else _failure_code(result),
+        exit_code=0 if result.success else 2 if refused else 1,
         message=f"published {settings.warehouse}" if result.success else (message or "run failed"),
         run_id=run_id,
         warehouse=settings.warehouse,
@@ -207,19 +214,6 @@ def run_log_file(settings: Settings, started: datetime) -> Path:
     return folder / f"run-{started:%Y%m%dT%H%M%S}.log"
 
 
-def _failure_code(result: object) -> int:
-    """2 when the run failed on unusable input (found after the preflight), else 1."""
-    for event in result.all_events:  # type: ignore[attr-defined]
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            cause = error
-            while cause is not None:
-                if cause.cls_name in USER_ERRORS:
-                    return 2
-                cause = cause.cause
-    return 1
-
-
 def _risk_levels(warehouse: Path) -> dict[str, int]:
     with connect(warehouse, read_only=True) as con:
         rows = con.execute("select risk_level, count(*) from risk.quota_risk group by 1").fetchall()
@@ -227,12 +221,14 @@ def _risk_levels(warehouse: Path) -> dict[str, int]:
 
 
 def _record_refused(settings: Settings, started: datetime, message: str) -> None:
-    """A run refused at preflight is still a run the operators must see."""
+    """A run refused at preflight is still a run the operators must see, and be alerted
+    on: a changed CRM export is the most common nightly failure."""
+    from quota_pipeline.quality.run_alerts import raise_refused_alert
+
+    record = RunRecord.without_dagster("refused", started, message)
     with suppress(OSError, QuotaPipelineError):
-        record_run(
-            settings.ops_db,
-            RunRecord.without_dagster("refused", started, message),
-        )
+        record_run(settings.ops_db, record)
+    raise_refused_alert(record.run_id, message, settings)
 
 
 if __name__ == "__main__":

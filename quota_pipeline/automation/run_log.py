@@ -79,6 +79,25 @@ def first_failure(instance: DagsterInstance, run_id: str) -> str | None:
     return None
 
 
+# Errors that mean unusable input (a file, a column, the policy), not a broken run: the
+# CLI exits 2 for them and run_log calls the run refused.
+USER_ERRORS = ("ExtractError", "PolicyError", "UsageError")
+
+
+def is_refusal(instance: DagsterInstance, run_id: str) -> bool:
+    """True when a step of the run failed on unusable input (USER_ERRORS anywhere in the
+    chain of causes)."""
+    for record in instance.get_records_for_run(
+        run_id, of_type=DagsterEventType.STEP_FAILURE
+    ).records:
+        error = getattr(record.event_log_entry.dagster_event.event_specific_data, "error", None)
+        while error is not None:
+            if error.cls_name in USER_ERRORS:
+                return True
+            error = error.cause
+    return False
+
+
 def _failed_blocking_check(instance: DagsterInstance, run_id: str) -> str | None:
     """Dagster's own error only says "1 blocking asset check failed": name the check and
     say why. When an error check on the same asset failed too (the ingest quarantine check,

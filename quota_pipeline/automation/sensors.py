@@ -1,7 +1,10 @@
-"""Sensors that record every finished run in the operations database.
+"""Sensors that record every finished run in the operations database and alert on it.
 
-Runs launched from the UI or the schedule are recorded here; headless CLI runs record
-themselves (no daemon needed) and the upsert on run_id makes a second sighting harmless.
+They run by default (``default_status`` RUNNING: a deployment that forgets to switch them
+on would lose its run history) and watch every job of this code location, not only the
+nightly job: "Materialize all" in the UI runs Dagster's implicit asset job. Headless CLI
+runs record themselves (no daemon needed), a published run records itself in its publish
+step, and the upsert on run_id and the alert ids make a second sighting harmless.
 """
 
 from dagster import (
@@ -17,12 +20,12 @@ from dagster import (
 )
 
 from quota_pipeline.automation.alerts import Channels, next_cursor, raise_all
-from quota_pipeline.automation.jobs import nightly_job
-from quota_pipeline.automation.run_log import first_failure, summarise_run
+from quota_pipeline.automation.run_log import first_failure, is_refusal, summarise_run
+from quota_pipeline.automation.run_start import close_abandoned
 from quota_pipeline.policy import load_policy
 from quota_pipeline.publish.opsdb import record_run
 from quota_pipeline.quality.run_alerts import (
-    alerts_for_checks_of_runs,
+    alerts_for_runs,
     delivery,
     finished_runs_after,
     raise_run_alerts,
@@ -38,9 +41,9 @@ def _record(context: RunStatusSensorContext, status: str) -> None:
 
 @run_status_sensor(
     run_status=DagsterRunStatus.SUCCESS,
-    monitored_jobs=[nightly_job],
     name="run_log_on_success",
-    description="Records successful runs in ops.run_log.",
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Records successful runs of every job in ops.run_log.",
 )
 def run_log_on_success(context: RunStatusSensorContext) -> None:
     _record(context, "success")
@@ -48,24 +51,25 @@ def run_log_on_success(context: RunStatusSensorContext) -> None:
 
 @run_status_sensor(
     run_status=DagsterRunStatus.FAILURE,
-    monitored_jobs=[nightly_job],
     name="run_log_on_failure",
-    description="Records failed runs in ops.run_log.",
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Records failed runs of every job in ops.run_log (refused: unusable input).",
 )
 def run_log_on_failure(context: RunStatusSensorContext) -> None:
-    _record(context, "failed")
+    refused = is_refusal(context.instance, context.dagster_run.run_id)
+    _record(context, "refused" if refused else "failed")
 
 
-# Alerts to planning ops (issue 3). A failing warning check does not fail its run, so
-# run-failure sensors never see it: the check sensor reads check evaluations after its
-# cursor. Alert ids make a second sighting (CLI, other sensor, restart) a no-op.
+# Alerts to planning ops. A failing warning check does not fail its run, so run-failure
+# sensors never see it: the check sensor reads every run that finished after its cursor
+# and raises the run's one alert (a failure with its checks, or a publish's warnings).
+# Alert ids make a second sighting (CLI, other sensor, restart) a no-op.
 
 
 @run_failure_sensor(
-    monitored_jobs=[nightly_job],
     name="alert_on_run_failure",
     default_status=DefaultSensorStatus.RUNNING,
-    description="Alerts planning ops when a nightly run fails or crashes.",
+    description="Alerts planning ops when a run of any job fails or crashes.",
 )
 def alert_on_run_failure(context: RunFailureSensorContext) -> None:
     run_id = context.dagster_run.run_id
@@ -77,13 +81,13 @@ def alert_on_run_failure(context: RunFailureSensorContext) -> None:
     name="alert_on_check_failures",
     minimum_interval_seconds=60,
     default_status=DefaultSensorStatus.RUNNING,
-    description="Alerts planning ops on every failed asset check, blocking or warning.",
+    description="Alerts planning ops on every finished run's failed checks and quarantined rows.",
 )
 def alert_on_check_failures(context: SensorEvaluationContext) -> SkipReason:
     settings = Settings.from_env()
     policy = load_policy(settings.policy_file)
     runs = finished_runs_after(context.instance, context.cursor)
-    alerts = alerts_for_checks_of_runs(context.instance, runs, settings, policy)
+    alerts = alerts_for_runs(context.instance, runs, settings, policy)
     raised = raise_all(alerts, settings.ops_db, Channels.from_env(), delivery(policy))
     context.update_cursor(
         next_cursor(context.cursor, [r.update_timestamp.timestamp() for r in runs])
@@ -95,8 +99,14 @@ def alert_on_check_failures(context: SensorEvaluationContext) -> SkipReason:
     name="alert_on_stale_warehouse",
     minimum_interval_seconds=3600,
     default_status=DefaultSensorStatus.RUNNING,
-    description="Alerts planning ops when no publish succeeded for policy stale_after_hours.",
+    description=(
+        "Alerts planning ops when no publish succeeded for policy stale_after_hours, and "
+        "closes runs whose process died (run_log 'abandoned', with an alert)."
+    ),
 )
 def alert_on_stale_warehouse(_context: SensorEvaluationContext) -> SkipReason:
-    alert = raise_stale_alert(Settings.from_env())
-    return SkipReason(alert.summary if alert else "warehouse fresh (or already alerted)")
+    settings = Settings.from_env()
+    abandoned = close_abandoned(settings, lock_held=False)
+    alert = raise_stale_alert(settings)
+    found = f"; {len(abandoned)} abandoned run(s) closed" if abandoned else ""
+    return SkipReason((alert.summary if alert else "warehouse fresh (or already alerted)") + found)

@@ -1,6 +1,7 @@
-"""Realistic synthetic CRM extracts (CONTRACT.md section 1), deterministic per seed.
+"""Realistic synthetic CRM extracts (docs/contract.md section 1), deterministic per seed.
 
-``generate_extracts`` writes the eight extract files that ``quota-pipeline run`` reads.
+``generate_extracts`` writes the extract files that ``quota-pipeline run`` reads: the eight
+required ones and a small ``target_overrides``.
 Everything is drawn from one ``numpy.random.Generator(PCG64(seed))`` in a fixed order and
 built with numpy and Polars column operations (no per-row Python), so the same seed gives
 byte-identical files and a million accounts take seconds. ``account_targets`` is built and
@@ -14,11 +15,22 @@ What the data looks like:
   the period start), 6% terminated, 4% on leave; a few active sellers own no accounts.
 - accounts mostly belong to a seller of their own leaf; 5% are unassigned, and those owned
   by terminated sellers are simply left with them, as in a real CRM.
-- account targets are heavy-tailed by segment, so a few accounts carry most of a seller's
-  number; 3% of account-periods have no row, 2% an empty (not yet planned) amount.
-- quotas are the seller's sum of account targets times a factor from about 0.6 to 1.6,
-  rounded to 1,000 in the seller's currency; sellers without targets still get one.
-- top-down targets for the root, every region and a few areas: bottom-up x 0.95-1.25.
+- account targets have a believable size per segment (a quarter: enterprise six figures,
+  mid-market tens of thousands, SMB a few thousand), heavy-tailed, so a few accounts
+  carry most of a seller's number; enterprise accounts go mostly to senior sellers. Only
+  part of the accounts has a bottom-up target: many long-tail SMB accounts are planned at
+  0 (no potential this year), a few leaf territories have not planned most of theirs yet
+  (empty amounts, for the allocation of docs/contract.md 3b to fill), and a few
+  account-periods have no row.
+- quotas are set against what the accounts support once ramp, seniority and focus are
+  taken in (the policy's multipliers, as section 3 computes adjusted capacity): most
+  sellers at or below it, about a fifth above, a few sellers with no book or an
+  un-ramped quota as clear problems. OTE follows the quota so quota-to-OTE mostly lies
+  inside the policy's range, with a few sellers outside it.
+- top-down targets for the root, every region, a few areas (always those holding the
+  unplanned leaves) and a few leaves, nested: the planned potential x 0.90-1.02 (one
+  factor a territory, 2 % either way a quarter).
+- target_overrides: a few planners' manual values, each with its reason.
 
 Money: account targets are in the currency of the account's territory (yen amounts are
 whole yen), quotas and OTE in the seller's, top-down targets in the corporate currency.
@@ -48,6 +60,8 @@ from quota_pipeline.ingest.specs import (
     SPECS,
     STRATEGIC_FOCUS,
 )
+from quota_pipeline.policy import Policy, load_policy
+from quota_pipeline.settings import PROJECT_ROOT
 
 FORMATS: tuple[str, ...] = ("csv", "parquet")
 
@@ -200,31 +214,62 @@ MIN_SELLERS_FOR_MIX = 10  # from this many sellers on, every status and seniorit
 NO_BOOK_SHARE = 0.02  # active sellers who own no account (quota without targets)
 TERMINATED_WITH_QUOTA = 0.35
 
-SEGMENT_MIX: tuple[float, ...] = (0.10, 0.30, 0.60)  # enterprise, mid_market, smb
+SEGMENT_MIX: tuple[float, ...] = (0.022, 0.08, 0.898)  # enterprise, mid_market, smb
 # Per-quarter target in USD: lognormal (median, sigma) by segment.
-TARGET_USD: tuple[tuple[float, float], ...] = ((6_500.0, 1.7), (2_000.0, 1.0), (350.0, 0.9))
+TARGET_USD: tuple[tuple[float, float], ...] = (
+    (140_000.0, 0.45),
+    (9_000.0, 0.6),
+    (2_200.0, 0.6),
+)
+NO_POTENTIAL_SMB = 0.65  # long-tail SMB accounts planned at 0 this year
 # How strongly each seniority attracts accounts of each segment (rows: segment).
 OWNER_WEIGHT: tuple[tuple[float, ...], ...] = (
-    (0.1, 0.5, 1.6, 3.2),
-    (0.8, 1.1, 1.1, 0.9),
-    (1.6, 1.1, 0.6, 0.3),
+    (0.05, 0.9, 1.6, 2.4),
+    (1.4, 1.2, 0.9, 0.5),
+    (1.8, 1.0, 0.7, 0.4),
 )
 UNASSIGNED_SHARE = 0.05
 FOREIGN_OWNER_SHARE = 0.03  # owned by a seller of another leaf territory
-MISSING_TARGET_ROW = 0.03
-EMPTY_TARGET = 0.02
+MISSING_TARGET_ROW = 0.004
+EMPTY_TARGET = 0.004
+# Leaf territories that have not planned most accounts yet: empty amounts (and a few
+# missing rows), the input the allocation of docs/contract.md 3b fills top-down.
+UNPLANNED_LEAF_SHARE = 0.12
+UNPLANNED_EMPTY = 0.70
+UNPLANNED_MISSING_ROW = 0.05
 EMPTY_REVENUE = 0.08
 MAX_REVENUE = 9e11  # stays below the policy's max_money_amount
 
-# quota / sum of account targets: (share of sellers, low, high)
+# quota / adjusted capacity: (share of sellers, low, high). The bands fall inside the
+# default policy's risk bands (low up to 1.00, medium 1.10, high 1.25), with margins so
+# rounding and the per-quarter jitter keep a seller in its band.
 QUOTA_FACTORS: tuple[tuple[float, float, float], ...] = (
-    (0.12, 0.60, 0.85),
-    (0.58, 0.90, 1.10),
-    (0.10, 1.10, 1.20),
-    (0.20, 1.20, 1.60),
+    (0.64, 0.80, 0.98),
+    (0.21, 1.02, 1.08),
+    (0.09, 1.13, 1.22),
+    (0.06, 1.30, 1.70),
 )
-TOPDOWN_FACTOR = (0.95, 1.25)
+UNRAMPED_SHARE = 1 / 3  # ramping sellers whose quota ignores their ramp (a clear problem)
+# annual quota / OTE: most sellers inside the policy's range, a few outside
+OTE_INSIDE_MARGIN = (0.4, 0.6)  # drawn between min + 0.4 and max - 0.6
+OTE_OUTSIDE_SHARE = 0.06
+TOPDOWN_FACTOR = (0.90, 1.02)  # per territory, steady over the year
+TOPDOWN_QUARTER_JITTER = (0.98, 1.02)
 TOPDOWN_AREAS = 6
+TOPDOWN_LEAVES = 4
+
+# target_overrides: planners' manual values (docs/contract.md 3b)
+OVERRIDE_SHARE = 0.002  # of account-periods
+MIN_OVERRIDES = 3
+OVERRIDE_REASONS: tuple[str, ...] = (
+    "churn risk: renewal at risk",
+    "expansion signed early",
+    "merged into parent account",
+    "budget confirmed by customer",
+    "strategic logo: executive sponsor commitment",
+    "new product line launch",
+)
+PLANNERS: tuple[str | None, ...] = ("j.moreau", "a.patel", "k.tanaka", "m.silva", None)
 
 
 class GenerateError(UsageError, ValueError):
@@ -254,6 +299,8 @@ class _Sellers:
     currency: np.ndarray
     ote_usd: np.ndarray
     book_weight: np.ndarray  # 0 for sellers who own no account
+    hire: np.ndarray  # datetime64[D]
+    focus: np.ndarray  # index into (*STRATEGIC_FOCUS, none)
 
 
 @dataclass(frozen=True)
@@ -263,6 +310,7 @@ class _Accounts:
     owner: np.ndarray  # seller index, -1 = unassigned
     currency: np.ndarray
     base_target_usd: np.ndarray
+    planned: np.ndarray  # False: the account's leaf has not planned it yet
 
 
 def generate_extracts(
@@ -272,26 +320,21 @@ def generate_extracts(
     seed: int = 7,
     fmt: Literal["csv", "parquet"] = "csv",
     corporate_currency: str = "USD",
+    *,
+    overrides: bool = True,
+    policy: Policy | None = None,
 ) -> dict[str, int]:
-    """Write the eight extracts as ``<extract>.<fmt>`` into ``out_dir``; rows per extract.
+    """Write the extracts as ``<extract>.<fmt>`` into ``out_dir``; rows per extract.
 
     ``sellers`` defaults to ``max(3, accounts // 100)``. A file of the other format for
-    the same extract is removed, so the folder holds exactly one file per extract. The
-    same arguments always give byte-identical files.
+    the same extract is removed, so the folder holds exactly one file per extract;
+    ``overrides=False`` leaves the optional target_overrides out (and removes a stale one).
+    Quotas and OTE are set against ``policy`` (default: the project's planning_policy.yaml)
+    so the org's risk levels and quota-to-OTE look like a real plan under it. The same
+    arguments always give byte-identical files.
     """
-    if accounts < 1:
-        raise GenerateError(f"accounts must be at least 1, got {accounts}")
-    n_sellers = max(3, accounts // 100) if sellers is None else sellers
-    if n_sellers < 1:
-        raise GenerateError(f"sellers must be at least 1, got {n_sellers}")
-    if fmt not in FORMATS:
-        raise GenerateError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    if corporate_currency not in USD_RATES:
-        known = ", ".join(sorted(USD_RATES))
-        raise GenerateError(
-            f"corporate currency must be one of {known}, got {corporate_currency!r}"
-        )
-
+    n_sellers = _check_arguments(accounts, sellers, fmt, corporate_currency)
+    policy = policy or load_policy(PROJECT_ROOT / "planning_policy.yaml")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.Generator(np.random.PCG64(seed))
@@ -316,29 +359,69 @@ def generate_extracts(
         "fiscal_periods": _write(out_dir, "fiscal_periods", fmt, _fiscal_periods()),
         "territories": _write(out_dir, "territories", fmt, hierarchy.frame),
     }
-    # Each frame is written as soon as it exists and then dropped; the numpy columns
+    # The sellers frame is written once quotas are known (OTE follows the quota); the
+    # other frames are written as soon as they exist and then dropped. The numpy columns
     # kept in _Sellers and _Accounts are what the later extracts derive from.
-    frame, seller_data = _sellers(rng, n_sellers, hierarchy, usd_rate)
-    rows["sellers"] = _write(out_dir, "sellers", fmt, frame)
+    seller_frame, seller_data = _sellers(rng, n_sellers, hierarchy, usd_rate)
+    unplanned = _unplanned_leaves(rng, hierarchy)
     frame, account_data = _accounts(
-        rng, accounts, hierarchy, seller_data, USD_RATES[corporate_currency]
+        rng, accounts, hierarchy, seller_data, USD_RATES[corporate_currency], unplanned
     )
     rows["accounts"] = _write(out_dir, "accounts", fmt, frame)
     del frame
 
     # Targets stream out one period at a time; the rollups quotas and top-down targets
     # need are accumulated on the way (in corporate currency).
-    sat = np.zeros((n_sellers, len(PERIODS)))
-    bottom_up = np.zeros((hierarchy.leaves, len(PERIODS)))
-    target_chunks = _account_targets(
-        rng, account_data, usd_rate, rate_to_corp, n_sellers, sat, bottom_up
-    )
+    rollups = _Rollups.empty(n_sellers, hierarchy.leaves)
+    target_chunks = _account_targets(rng, account_data, usd_rate, rate_to_corp, rollups)
     rows["account_targets"] = _write_chunks(out_dir, "account_targets", fmt, target_chunks)
-    quotas = _quotas(rng, seller_data, sat, rate_to_corp, corporate_currency)
+    quota_local = _quotas(rng, seller_data, rollups.sat, rate_to_corp, corporate_currency, policy)
+    quotas = _quota_frame(rng, seller_data, quota_local)
+    ote_local = _ote(rng, seller_data, quota_local, rate_to_corp, policy)
+    seller_frame = seller_frame.with_columns(ote_amount=_money(ote_local))
+    rows["sellers"] = _write(out_dir, "sellers", fmt, seller_frame)
     rows["quotas"] = _write(out_dir, "quotas", fmt, quotas)
-    topdown = _topdown_targets(rng, hierarchy, bottom_up, corporate_currency)
+    topdown = _topdown_targets(rng, hierarchy, rollups.potential, corporate_currency, unplanned)
     rows["topdown_targets"] = _write(out_dir, "topdown_targets", fmt, topdown)
-    return {name: rows[name] for name in EXTRACT_NAMES}
+    if overrides:
+        frame = _target_overrides(rng, account_data, usd_rate)
+        rows["target_overrides"] = _write(out_dir, "target_overrides", fmt, frame)
+    else:
+        for other in FORMATS:
+            (out_dir / f"target_overrides.{other}").unlink(missing_ok=True)
+    return {name: rows[name] for name in EXTRACT_NAMES if name in rows}
+
+
+def _check_arguments(accounts: int, sellers: int | None, fmt: str, corporate_currency: str) -> int:
+    """The number of sellers, after refusing bad arguments with one line each."""
+    if accounts < 1:
+        raise GenerateError(f"accounts must be at least 1, got {accounts}")
+    n_sellers = max(3, accounts // 100) if sellers is None else sellers
+    if n_sellers < 1:
+        raise GenerateError(f"sellers must be at least 1, got {n_sellers}")
+    if fmt not in FORMATS:
+        raise GenerateError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if corporate_currency not in USD_RATES:
+        known = ", ".join(sorted(USD_RATES))
+        raise GenerateError(
+            f"corporate currency must be one of {known}, got {corporate_currency!r}"
+        )
+    return n_sellers
+
+
+@dataclass(frozen=True)
+class _Rollups:
+    """Corporate-currency sums the later extracts derive from, filled period by period:
+    ``sat`` (seller x period, as the contract counts it: empty amounts as 0) and
+    ``potential`` (leaf x period, with the amounts not planned yet: what the top-down
+    planners expect)."""
+
+    sat: np.ndarray
+    potential: np.ndarray
+
+    @classmethod
+    def empty(cls, sellers: int, leaves: int) -> _Rollups:
+        return cls(np.zeros((sellers, len(PERIODS))), np.zeros((leaves, len(PERIODS))))
 
 
 # --------------------------------------------------------------------------- writing
@@ -648,6 +731,8 @@ def _sellers(
         currency=currency,
         ote_usd=ote_usd,
         book_weight=book_weight,
+        hire=hire,
+        focus=focus,
     )
 
 
@@ -660,6 +745,7 @@ def _accounts(
     hierarchy: _Hierarchy,
     sellers: _Sellers,
     corporate_usd: float,
+    unplanned: np.ndarray,
 ) -> tuple[pl.DataFrame, _Accounts]:
     """Accounts in leaf territories, owned mostly by a seller of the same leaf."""
     n_leaves = hierarchy.leaves
@@ -675,6 +761,13 @@ def _accounts(
     del shuffle
     currency = hierarchy.leaf_currency[leaf]
     base_target_usd, revenue = _account_amounts(rng, segment, corporate_usd)
+    no_potential = (segment == SEGMENT.index("smb")) & (rng.random(n) < NO_POTENTIAL_SMB)
+    base_target_usd[no_potential] = 0.0
+    # a small org has few leaves, so its one unplanned leaf holds a larger share of the
+    # accounts: fewer of them are left empty, so the null share stays under the policy's
+    # quality.max_null_target_share whatever the size
+    dilution = min(1.0, UNPLANNED_LEAF_SHARE * n_leaves / max(int(unplanned.sum()), 1))
+    planned = ~(unplanned[leaf] & (rng.random(n) < UNPLANNED_EMPTY * dilution))
     no_revenue = rng.random(n) < EMPTY_REVENUE
     ids = _ids("A", n, 7)
     # Columns become Polars series one by one, so numpy temporaries die early.
@@ -699,6 +792,7 @@ def _accounts(
         owner=owner,
         currency=currency,
         base_target_usd=base_target_usd,
+        planned=planned,
     )
 
 
@@ -784,12 +878,9 @@ def _account_targets(
     accounts: _Accounts,
     usd_rate: np.ndarray,
     rate_to_corp: np.ndarray,
-    n_sellers: int,
-    sat: np.ndarray,
-    bottom_up: np.ndarray,
+    rollups: _Rollups,
 ) -> Iterator[pl.DataFrame]:
-    """One frame per period; fills ``sat`` (seller x period) and ``bottom_up`` (leaf x
-    period) with the corporate-currency sums as the contract computes them."""
+    """One frame per period; fills ``rollups`` with the corporate-currency sums."""
     n = len(accounts.ids)
     to_local = usd_rate[accounts.currency]
     to_corp = rate_to_corp[accounts.currency]
@@ -797,23 +888,54 @@ def _account_targets(
     base = pl.DataFrame(
         {"account_id": accounts.ids, "currency_iso": _pick(CURRENCIES, accounts.currency)}
     )
+    missing_share = np.where(accounts.planned, MISSING_TARGET_ROW, UNPLANNED_MISSING_ROW)
     for p, (period, _, _) in enumerate(PERIODS):
         usd = accounts.base_target_usd * SEASONALITY[p] * rng.lognormal(0.0, 0.15, n)
         local = _round_minor(usd / to_local, accounts.currency)
-        present = rng.random(n) >= MISSING_TARGET_ROW
-        empty = rng.random(n) < EMPTY_TARGET
+        present = rng.random(n) >= missing_share
+        empty = ~accounts.planned | (rng.random(n) < EMPTY_TARGET)
         counted = present & ~empty
         corp = np.round(local * to_corp, 2)
         by_seller = counted & owned
-        sat[:, p] = np.bincount(
-            accounts.owner[by_seller], weights=corp[by_seller], minlength=n_sellers
+        rollups.sat[:, p] = np.bincount(
+            accounts.owner[by_seller], weights=corp[by_seller], minlength=rollups.sat.shape[0]
         )
-        bottom_up[:, p] = np.bincount(
-            accounts.leaf[counted], weights=corp[counted], minlength=bottom_up.shape[0]
+        rollups.potential[:, p] = np.bincount(
+            accounts.leaf, weights=corp, minlength=rollups.potential.shape[0]
         )
         yield base.with_columns(
             period=pl.lit(period, dtype=pl.String), target_amount=_money(local, empty)
         ).filter(pl.Series(present))
+
+
+def ramp_factors(hire: np.ndarray, curve: Sequence[float]) -> np.ndarray:
+    """Seller x period ramp factor as docs/contract.md section 3 defines it: m complete
+    months from hire to the period's start (0 when hired on or after it), the mean of
+    curve[min(k, last)] over the n months the period touches, k = m .. m + n - 1."""
+    hire_month = hire.astype("datetime64[M]")
+    hire_day = (hire - hire_month.astype("datetime64[D]")).astype(np.int64) + 1
+    curve_values = np.asarray(curve, dtype=np.float64)
+    last = len(curve_values) - 1
+    factors = np.empty((len(hire), len(PERIODS)))
+    for p, (_, first, final) in enumerate(PERIODS):
+        start = np.datetime64(first, "D")
+        start_month = start.astype("datetime64[M]")
+        start_day = int((start - start_month.astype("datetime64[D]")).astype(np.int64)) + 1
+        months = (start_month - hire_month).astype(np.int64) - (start_day < hire_day)
+        months = np.where(hire >= start, 0, np.maximum(months, 0))
+        touched = int((np.datetime64(final, "M") - start_month).astype(np.int64)) + 1
+        steps = np.minimum(months[:, None] + np.arange(touched)[None, :], last)
+        factors[:, p] = curve_values[steps].mean(axis=1)
+    return factors
+
+
+def _capacity_factor(sellers: _Sellers, policy: Policy) -> tuple[np.ndarray, np.ndarray]:
+    """(ramp x seniority x focus, seniority x focus) per seller and period, from the policy."""
+    seniority = np.array([policy.seniority_multiplier[s] for s in SENIORITY])[sellers.seniority]
+    focus_names = [*STRATEGIC_FOCUS, "none"]
+    focus = np.array([policy.focus_multiplier.get(f, 1.0) for f in focus_names])[sellers.focus]
+    settled = (seniority * focus)[:, None]
+    return ramp_factors(sellers.hire, policy.ramp_curve) * settled, settled
 
 
 def _quotas(
@@ -822,23 +944,38 @@ def _quotas(
     sat: np.ndarray,
     rate_to_corp: np.ndarray,
     corporate_currency: str,
-) -> pl.DataFrame:
-    """Quota = the seller's sum of account targets x a factor (0.6-1.6), in the seller's
-    currency, rounded to 1,000; a seller without targets gets 4-6x OTE over the year."""
+    policy: Policy,
+) -> np.ndarray:
+    """Seller x period quota in the seller's currency, rounded to 1,000.
+
+    Quota = adjusted capacity (SAT x ramp x seniority x focus, as the risk step computes
+    it) x a factor drawn per seller from QUOTA_FACTORS, so the risk levels come out as a
+    real plan's: most sellers low or medium. A third of the ramping sellers got a quota as
+    if fully productive, and a seller with no targets a quota from the OTE: both are the
+    plan's clear problems.
+    """
     n, n_periods = sat.shape
     category = _shuffled(rng, n, [f[0] for f in QUOTA_FACTORS], n >= MIN_SELLERS_FOR_MIX)
     low = np.array([f[1] for f in QUOTA_FACTORS])[category]
     high = np.array([f[2] for f in QUOTA_FACTORS])[category]
     factor = (low + rng.random(n) * (high - low))[:, None]
-    jitter = rng.uniform(0.97, 1.03, (n, n_periods))
+    jitter = rng.uniform(0.99, 1.01, (n, n_periods))
+    ramped, settled = _capacity_factor(sellers, policy)
+    unramped = rng.random(n) < UNRAMPED_SHARE
+    capacity_factor = np.where(unramped[:, None], settled, ramped)
     ote_corp = sellers.ote_usd / USD_RATES[corporate_currency]
-    fallback = (ote_corp * rng.uniform(4.0, 6.0, n) / n_periods)[:, None]
-    quota_corp = np.where(sat > 0, sat * factor * jitter, fallback)
+    fallback = (ote_corp * rng.uniform(4.5, 6.5, n) / n_periods)[:, None]
+    quota_corp = np.where(sat > 0, sat * capacity_factor * factor * jitter, fallback)
     quota_local = quota_corp / rate_to_corp[sellers.currency][:, None]
-    quota_local = np.maximum(1000.0, np.round(quota_local / 1000) * 1000)
+    return np.maximum(1000.0, np.round(quota_local / 1000) * 1000)
 
-    # Active and on-leave sellers have every period; some terminated sellers kept the
-    # quota of the quarters before they left.
+
+def _quota_frame(
+    rng: np.random.Generator, sellers: _Sellers, quota_local: np.ndarray
+) -> pl.DataFrame:
+    """Active and on-leave sellers have every period; some terminated sellers kept the
+    quota of the quarters before they left."""
+    n, n_periods = quota_local.shape
     terminated = sellers.status == SELLER_STATUS.index("terminated")
     kept = np.where(rng.random(n) < TERMINATED_WITH_QUOTA, rng.integers(1, n_periods, n), 0)
     quarters = np.where(terminated, kept, n_periods)
@@ -853,35 +990,111 @@ def _quotas(
     )
 
 
+def _ote(
+    rng: np.random.Generator,
+    sellers: _Sellers,
+    quota_local: np.ndarray,
+    rate_to_corp: np.ndarray,
+    policy: Policy,
+) -> np.ndarray:
+    """Annual OTE in the seller's currency, rounded to 1,000: the full year's quota over a
+    multiple inside the policy's quota_to_ote range for most sellers, outside it (both
+    ways) for OTE_OUTSIDE_SHARE of them."""
+    n = len(quota_local)
+    low, high = policy.quota_to_ote.min, policy.quota_to_ote.max
+    inside = rng.uniform(low + OTE_INSIDE_MARGIN[0], high - OTE_INSIDE_MARGIN[1], n)
+    below = rng.uniform(max(low * 0.6, 0.5), max(low * 0.9, 0.6), n)
+    above = rng.uniform(high * 1.1, high * 1.4, n)
+    outside = rng.random(n) < OTE_OUTSIDE_SHARE
+    multiple = np.where(outside, np.where(rng.random(n) < 0.5, below, above), inside)
+    annual_corp = quota_local.sum(axis=1) * rate_to_corp[sellers.currency]
+    ote_corp = annual_corp / multiple
+    return np.maximum(1000.0, np.round(ote_corp / rate_to_corp[sellers.currency] / 1000) * 1000)
+
+
+def _unplanned_leaves(rng: np.random.Generator, hierarchy: _Hierarchy) -> np.ndarray:
+    """Leaf territories that have not planned most of their accounts yet (at least one)."""
+    count = max(1, round(UNPLANNED_LEAF_SHARE * hierarchy.leaves))
+    flags = np.zeros(hierarchy.leaves, dtype=bool)
+    flags[rng.choice(hierarchy.leaves, size=count, replace=False)] = True
+    return flags
+
+
+def _target_overrides(
+    rng: np.random.Generator, accounts: _Accounts, usd_rate: np.ndarray
+) -> pl.DataFrame:
+    """A few planners' manual account targets, each with a reason; one per account and
+    period at most. Mostly on accounts with a target (a correction), some on unplanned
+    ones (a planner who knows the account)."""
+    n = len(accounts.ids)
+    rows = []
+    for p, (period, _, _) in enumerate(PERIODS):
+        count = min(n, max(MIN_OVERRIDES, round(OVERRIDE_SHARE * n)))
+        chosen = np.sort(rng.choice(n, size=count, replace=False))
+        base = np.where(
+            accounts.base_target_usd[chosen] > 0, accounts.base_target_usd[chosen], 20_000.0
+        )
+        usd = base * SEASONALITY[p] * rng.uniform(0.4, 1.8, count)
+        currency = accounts.currency[chosen]
+        local = _round_minor(np.round(usd / usd_rate[currency] / 100) * 100, currency)
+        rows.append(
+            pl.DataFrame(
+                {
+                    "account_id": accounts.ids.gather(chosen),
+                    "period": pl.repeat(period, count, eager=True, dtype=pl.String),
+                    "target_amount": _money(local),
+                    "currency_iso": _pick(CURRENCIES, currency),
+                    "reason": _pick(
+                        OVERRIDE_REASONS, rng.integers(0, len(OVERRIDE_REASONS), count)
+                    ),
+                    "overridden_by": _pick(PLANNERS, rng.integers(0, len(PLANNERS), count)),
+                }
+            )
+        )
+    return pl.concat(rows)
+
+
 def _topdown_targets(
     rng: np.random.Generator,
     hierarchy: _Hierarchy,
-    bottom_up: np.ndarray,
+    potential: np.ndarray,
     corporate_currency: str,
+    unplanned: np.ndarray,
 ) -> pl.DataFrame:
-    """Root, regions and a few areas: bottom-up x 0.95-1.25, corporate currency, /1,000."""
-    n_periods = bottom_up.shape[1]
+    """Nested top-down targets: the root, every region, a few areas (always those holding
+    an unplanned leaf) and a few leaves; the planned potential x 0.90-1.02 (one factor a
+    territory, 2 % either way a quarter), in the corporate currency, rounded to 1,000."""
+    n_periods = potential.shape[1]
     n_areas = len(hierarchy.area_ids)
     by_region = np.stack(
         [
-            np.bincount(hierarchy.leaf_region, bottom_up[:, p], len(REGIONS))
+            np.bincount(hierarchy.leaf_region, potential[:, p], len(REGIONS))
             for p in range(n_periods)
         ],
         axis=1,
     )
     by_area = np.stack(
-        [np.bincount(hierarchy.leaf_area, bottom_up[:, p], n_areas) for p in range(n_periods)],
+        [np.bincount(hierarchy.leaf_area, potential[:, p], n_areas) for p in range(n_periods)],
         axis=1,
     )
-    areas = np.sort(rng.choice(n_areas, size=min(n_areas, TOPDOWN_AREAS), replace=False))
+    chosen = rng.choice(n_areas, size=min(n_areas, TOPDOWN_AREAS), replace=False)
+    areas = np.union1d(chosen, hierarchy.leaf_area[unplanned])
+    leaves = np.sort(
+        rng.choice(hierarchy.leaves, size=min(hierarchy.leaves, TOPDOWN_LEAVES), replace=False)
+    )
     ids = pl.concat(
         [
             pl.Series(["GLOBAL", *(r.territory_id for r in REGIONS)], dtype=pl.String),
             hierarchy.area_ids.gather(areas),
+            hierarchy.leaf_ids.gather(leaves),
         ]
     )
-    totals = np.vstack([bottom_up.sum(axis=0, keepdims=True), by_region, by_area[areas]])
-    amount = np.round(totals * rng.uniform(*TOPDOWN_FACTOR, totals.shape) / 1000) * 1000
+    totals = np.vstack(
+        [potential.sum(axis=0, keepdims=True), by_region, by_area[areas], potential[leaves]]
+    )
+    factor = rng.uniform(*TOPDOWN_FACTOR, (len(totals), 1))
+    factor = factor * rng.uniform(*TOPDOWN_QUARTER_JITTER, totals.shape)
+    amount = np.round(totals * factor / 1000) * 1000
     period, territory = np.divmod(np.arange(totals.size), len(ids))
     return pl.DataFrame(
         {

@@ -31,6 +31,9 @@ create table if not exists run_log (
 );
 -- ops databases written before incremental runs existed
 alter table run_log add column if not exists fingerprint varchar;
+-- the process of a run on record as 'running' (docs/contract.md section 4 allows added
+-- columns): a row still 'running' whose process is gone was abandoned
+alter table run_log add column if not exists pid integer;
 create table if not exists alerts (
     alert_id varchar primary key,
     run_id varchar,
@@ -40,6 +43,11 @@ create table if not exists alerts (
     message varchar not null,
     delivered_to varchar
 );
+-- alert state (docs/contract.md section 4 allows added columns): open until a later run
+-- leaves the warehouse current again (a publish, or a night with nothing to recompute)
+alter table alerts add column if not exists state varchar default 'open';
+alter table alerts add column if not exists resolved_at timestamp;
+alter table alerts add column if not exists resolved_by varchar;
 """
 
 
@@ -97,7 +105,8 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def record_run(path: Path, record: RunRecord) -> None:
-    """Insert or update one run's row."""
+    """Insert or update one run's row; a run that leaves the warehouse current resolves
+    every alert other runs left open."""
     with _connect(path) as con:
         con.execute(
             """
@@ -127,6 +136,21 @@ def record_run(path: Path, record: RunRecord) -> None:
                 "fingerprint": record.fingerprint,
             },
         )
+        if record.status in FRESH_STATUSES:
+            _resolve_alerts(con, record.run_id, record.finished_at)
+
+
+def _resolve_alerts(con: duckdb.DuckDBPyConnection, run_id: str, at: datetime | None) -> None:
+    """Close the open alerts of earlier runs (and stale-warehouse alerts): the warehouse is
+    current again. The run's own alerts (its warnings) stay open until the next one."""
+    at = at or datetime.now(UTC).replace(tzinfo=None)
+    con.execute(
+        """
+        update alerts set state = 'resolved', resolved_at = $at, resolved_by = $run_id
+        where state = 'open' and run_id is distinct from $run_id and raised_at <= $at
+        """,
+        {"at": at, "run_id": run_id},
+    )
 
 
 def record_alert(
@@ -144,8 +168,10 @@ def record_alert(
     with _connect(path) as con:
         inserted = con.execute(
             """
-            insert into alerts values ($alert_id, $run_id, $raised_at, $severity, $source,
-                $message, $delivered_to)
+            insert into alerts (alert_id, run_id, raised_at, severity, source, message,
+                delivered_to, state)
+            values ($alert_id, $run_id, $raised_at, $severity, $source, $message,
+                $delivered_to, 'open')
             on conflict (alert_id) do nothing
             returning alert_id
             """,
@@ -162,15 +188,26 @@ def record_alert(
     return bool(inserted)
 
 
+# A rollback row's message starts "rolled back to run <id> " (publish/retention.py): the
+# published warehouse is then that run's, so that is the run a skipped night names.
+PUBLISHED_RUN_SQL = """
+select fingerprint,
+    case when status = 'rollback'
+        then coalesce(nullif(regexp_extract(message, '^rolled back to run (\\S+) ', 1), ''), run_id)
+        else run_id end,
+    finished_at
+from run_log
+where status in ('success', 'rollback') order by finished_at desc limit 1
+"""
+
+
 def last_published_fingerprint(path: Path) -> tuple[str, str, datetime] | None:
-    """(fingerprint, run_id, finished_at) of the newest successful run, if it has one."""
+    """(fingerprint, run id, finished_at) of the newest publish or rollback, if it has one;
+    for a rollback, the id of the run it restored."""
     if not path.exists():
         return None
     with _connect(path) as con:
-        rows = con.execute(
-            "select fingerprint, run_id, finished_at from run_log "
-            "where status in ('success', 'rollback') order by finished_at desc limit 1"
-        ).fetchall()
+        rows = con.execute(PUBLISHED_RUN_SQL).fetchall()
     if not rows or rows[0][0] is None:
         return None
     return rows[0][0], rows[0][1], rows[0][2]
@@ -197,3 +234,27 @@ def last_fresh(path: Path) -> datetime | None:
             ).fetchall()[0][0]
     except duckdb.Error:
         return None
+
+
+RUNNING = "running"
+ABANDONED = "abandoned"
+
+
+def record_running(path: Path, run_id: str, started_at: datetime, pid: int) -> None:
+    """Put a run on record the moment it holds the run lock: status 'running', its pid."""
+    record_run(path, RunRecord(run_id, started_at, None, RUNNING))
+    with _connect(path) as con:
+        con.execute(
+            "update run_log set pid = $pid where run_id = $run_id", {"pid": pid, "run_id": run_id}
+        )
+
+
+def running_runs(path: Path) -> list[tuple[str, datetime | None, int | None]]:
+    """(run_id, started_at, pid) of every row still 'running', oldest first."""
+    if not path.exists():
+        return []
+    with _connect(path) as con:
+        return con.execute(
+            "select run_id, started_at, pid from run_log where status = $status order by 2",
+            {"status": RUNNING},
+        ).fetchall()

@@ -7,6 +7,10 @@ published. A rollback links a history entry into the build folder and renames it
 warehouse, the same atomic swap as a publish, so readers never see a half-restored file.
 A reader never writes (read-only connections), so sharing the inode is safe.
 
+Beside each kept warehouse lie the planning report and the dbt docs site that were
+published with it (``<entry>.report.html``, ``<entry>.docs/``, hard links as well), so a
+rollback puts back everything the run published, not only its tables.
+
 The choice of what to keep and what a ``--to`` argument means is plain logic over names
 (``<UTC time>_<run_id>.duckdb``), tested without any file system.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +27,11 @@ from pathlib import Path
 from quota_pipeline.errors import UsageError
 
 HISTORY_DIR_NAME = "history"
+REPORT_SUFFIX = ".report.html"
+DOCS_SUFFIX = ".docs"
+# where the publish puts them beside the warehouse (publish/build.py)
+REPORT_NAME = "report.html"
+DOCS_NAME = "docs"
 _ENTRY = re.compile(r"^(?P<stamp>\d{8}T\d{6}\d{6})_(?P<run_id>[A-Za-z0-9._-]+)\.duckdb$")
 _RUN_ID = re.compile(r"^[A-Za-z0-9._-]+$")
 
@@ -37,6 +47,16 @@ class HistoryEntry:
     @property
     def file_name(self) -> str:
         return entry_name(self.published_at, self.run_id)
+
+    @property
+    def report(self) -> Path:
+        """The planning report published with this run (kept beside it)."""
+        return self.path.with_name(self.path.stem + REPORT_SUFFIX)
+
+    @property
+    def docs(self) -> Path:
+        """The dbt docs site published with this run (kept beside it)."""
+        return self.path.with_name(self.path.stem + DOCS_SUFFIX)
 
 
 def entry_name(published_at: datetime, run_id: str) -> str:
@@ -103,13 +123,8 @@ def keep_in_history(build_file: Path, warehouse: Path, run_id: str, keep: int) -
     folder = history_dir(warehouse)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / entry_name(datetime.now(UTC).replace(tzinfo=None), run_id)
-    try:
-        os.link(build_file, target)
-    except OSError:
-        # A file system without hard links: a copy costs time and disk but still works.
-        import shutil
-
-        shutil.copy2(build_file, target)
+    # A file system without hard links: a copy costs time and disk but still works.
+    _link_or_copy(str(build_file), str(target))
     prune_history(warehouse, keep)
     return target
 
@@ -119,8 +134,63 @@ def prune_history(warehouse: Path, keep: int) -> list[Path]:
     removed = []
     for entry in entries_to_prune(list_history(warehouse), keep):
         entry.path.unlink(missing_ok=True)
+        entry.report.unlink(missing_ok=True)
+        shutil.rmtree(entry.docs, ignore_errors=True)
         removed.append(entry.path)
     return removed
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """``target`` as a tree of hard links to ``source``'s files (copies where links fail)."""
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, copy_function=_link_or_copy)
+
+
+def keep_artifacts(warehouse: Path, run_id: str) -> HistoryEntry | None:
+    """Link the report and dbt docs published beside ``warehouse`` to the run's history
+    entry (call it right after the publish); the entry, or None when it is not kept."""
+    entry = next((e for e in list_history(warehouse) if e.run_id == run_id), None)
+    if entry is None:
+        return None
+    report = warehouse.parent / REPORT_NAME
+    if report.is_file():
+        entry.report.unlink(missing_ok=True)
+        _link_or_copy(str(report), str(entry.report))
+    docs = warehouse.parent / DOCS_NAME
+    if docs.is_dir():
+        _link_tree(docs, entry.docs)
+    return entry
+
+
+def restore_artifacts(entry: HistoryEntry, warehouse: Path, staging_dir: Path) -> list[str]:
+    """Put back the report and dbt docs kept with ``entry``, each replaced in one rename;
+    the names of what was restored."""
+    restored = []
+    if entry.report.is_file():
+        staged = staging_dir / f"rollback-{REPORT_NAME}"
+        staged.unlink(missing_ok=True)
+        _link_or_copy(str(entry.report), str(staged))
+        os.replace(staged, warehouse.parent / REPORT_NAME)
+        restored.append(REPORT_NAME)
+    if entry.docs.is_dir():
+        staged = staging_dir / f"{DOCS_NAME}.rollback"  # a folder: not a rollback-* file
+        _link_tree(entry.docs, staged)
+        published = warehouse.parent / DOCS_NAME
+        retired = staging_dir / f"{DOCS_NAME}.rollback.retired"
+        shutil.rmtree(retired, ignore_errors=True)
+        if published.exists():
+            os.replace(published, retired)
+        os.replace(staged, published)
+        shutil.rmtree(retired, ignore_errors=True)
+        restored.append(f"{DOCS_NAME}/")
+    return restored
 
 
 def published_run_id(warehouse: Path) -> str | None:
@@ -140,12 +210,7 @@ def restore(entry: HistoryEntry, warehouse: Path, staging_dir: Path) -> Path:
     staging_dir.mkdir(parents=True, exist_ok=True)
     staged = staging_dir / f"rollback-{entry.file_name}"
     staged.unlink(missing_ok=True)
-    try:
-        os.link(entry.path, staged)
-    except OSError:
-        import shutil
-
-        shutil.copy2(entry.path, staged)
+    _link_or_copy(str(entry.path), str(staged))
     os.replace(staged, warehouse)
     descriptor = os.open(warehouse.parent, os.O_RDONLY)
     try:
@@ -170,6 +235,7 @@ class RollbackResult:
     restored: HistoryEntry
     replaced_run: str | None
     record_id: str
+    artifacts: tuple[str, ...] = ()
 
 
 def rollback(warehouse: Path, build_dir: Path, ops_db: Path, to: str | None) -> RollbackResult:
@@ -188,6 +254,7 @@ def rollback(warehouse: Path, build_dir: Path, ops_db: Path, to: str | None) -> 
         if entry.run_id == current:
             raise UsageError(f"run {entry.run_id} is already the published warehouse")
         restore(entry, warehouse, build_dir)
+        artifacts = tuple(restore_artifacts(entry, warehouse, build_dir))
     record_id = f"rollback-{started:%Y%m%dT%H%M%S%f}"
     record_run(
         ops_db,
@@ -203,7 +270,9 @@ def rollback(warehouse: Path, build_dir: Path, ops_db: Path, to: str | None) -> 
             fingerprint=_fingerprint_of(ops_db, entry.run_id),
         ),
     )
-    return RollbackResult(restored=entry, replaced_run=current, record_id=record_id)
+    return RollbackResult(
+        restored=entry, replaced_run=current, record_id=record_id, artifacts=artifacts
+    )
 
 
 def _fingerprint_of(ops_db: Path, run_id: str) -> str | None:

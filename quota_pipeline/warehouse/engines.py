@@ -5,14 +5,21 @@ always writes raw.* and dq.quarantine into the run's DuckDB build file. When
 ``QUOTA_DBT_TARGET`` names another dbt target (``postgres``, ``spark``), that engine gets a
 copy of those tables before dbt runs, dbt builds the models there, and the Polars risk step
 reads the marts from and writes the risk tables to that engine. Every engine does the same
-three things, so the assets never branch on the engine beyond asking for one:
+few things, so the assets never branch on the engine beyond asking for one:
 
+- ``start_run(run_id)``, ``build_vars()``: prepare the run's build and tell dbt where it is;
 - ``load_raw(tables)``: replace ``<schema>.<table>`` with each Arrow table;
 - ``read_table(name)``: a whole (small, aggregated) table as a Polars frame;
-- ``write_table(name, frame)``: replace ``name`` with a Polars frame.
+- ``write_table(name, frame)``: replace ``name`` with a Polars frame;
+- ``publish(run_id)``: make the run's tables the ones readers see.
 
 For DuckDB :func:`active_engine` returns ``None`` and the callers keep their own code path,
 so the default run does not change and does not get slower.
+
+Readers of PostgreSQL see one run at a time (docs/contract.md section 4 promises it for the
+DuckDB file): the run builds into ``<schema>__next`` schemas (``start_run``), and
+``publish`` renames all of them into place in one transaction. Spark has no transaction
+over several tables; what its readers see is in docs/deployment.md section 3.
 """
 
 from __future__ import annotations
@@ -23,17 +30,28 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 import polars as pl
 import pyarrow as pa
 
+if TYPE_CHECKING:
+    from adbc_driver_manager.dbapi import Cursor
+
 TARGET_VARIABLE = "QUOTA_DBT_TARGET"
 TARGETS = ("duckdb", "postgres", "spark")
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# The schemas a run builds in the engine and publishes together.
+ENGINE_SCHEMAS = ("raw", "dq", "staging", "intermediate", "marts", "risk")
+# PostgreSQL: a run builds into <schema>__next; publish swaps them in through <schema>__old.
+BUILD_SUFFIX = "__next"
+OLD_SUFFIX = "__old"
+# Each built schema carries the id of the run that built it; the marker lists every publish.
+RUN_STAMP_TABLE = "run_stamp"
+PUBLISH_MARKER = "ops_publish.published_run"
 
 
 def validate_name(name: str) -> tuple[str, str]:
@@ -71,6 +89,18 @@ class Warehouse(Protocol):
 
     def write_table(self, name: str, frame: pl.DataFrame) -> None:
         """Replace ``name`` with ``frame``."""
+        ...
+
+    def build_vars(self) -> dict[str, str]:
+        """dbt vars the run's ``dbt build`` needs on this engine (the schema suffix)."""
+        ...
+
+    def start_run(self, run_id: str) -> None:
+        """Before shipping raw.*: drop what a failed run left, stamp this run's build."""
+        ...
+
+    def publish(self, run_id: str) -> None:
+        """Make this run's tables the ones readers see (PostgreSQL: one transaction)."""
         ...
 
 
@@ -130,16 +160,75 @@ def _numeric_dtype(field: pa.Field) -> pl.DataType | None:
     return pl.Decimal(typmod >> 16, typmod & 0xFFFF)
 
 
+def _suffixed(name: str, suffix: str) -> tuple[str, str]:
+    """``schema.table`` with the suffix on the schema, vetted again as a whole."""
+    schema, table = validate_name(name)
+    return validate_name(f"{schema}{suffix}.{table}")
+
+
 @dataclass
 class PostgresWarehouse:
-    """PostgreSQL through ADBC: Arrow in by COPY (adbc_ingest), Arrow out, no row loops."""
+    """PostgreSQL through ADBC: Arrow in by COPY (adbc_ingest), Arrow out, no row loops.
+
+    ``suffix`` is appended to every schema it reads and writes: "" reads the published
+    tables, ``BUILD_SUFFIX`` is the run's own build (see :meth:`building`).
+    """
 
     uri: str
+    suffix: str = ""
     name: str = "postgres"
 
     @classmethod
     def from_env(cls) -> PostgresWarehouse:
+        """The published schemas of QUOTA_PG_DSN (what analysts read)."""
         return cls(uri=_postgres_uri(postgres_params()))
+
+    def building(self) -> PostgresWarehouse:
+        """The same database, reading and writing the run's ``<schema>__next`` schemas."""
+        return replace(self, suffix=BUILD_SUFFIX)
+
+    def build_vars(self) -> dict[str, str]:
+        """generate_schema_name and the raw source append this suffix on PostgreSQL."""
+        return {"quota_schema_suffix": BUILD_SUFFIX}
+
+    def start_run(self, run_id: str) -> None:
+        """Drop a failed run's leftover schemas; create this run's, stamped with its id."""
+        with self._connect() as con, con.cursor() as cur:
+            for schema in ENGINE_SCHEMAS:
+                built = _schema_name(schema + BUILD_SUFFIX)
+                cur.execute(f"drop schema if exists {built} cascade")
+                cur.execute(f"drop schema if exists {_schema_name(schema + OLD_SUFFIX)} cascade")
+                cur.execute(f"create schema {built}")
+                cur.execute(
+                    f"create table {built}.{RUN_STAMP_TABLE} (run_id text not null, "
+                    "built_at timestamptz not null default now())"
+                )
+                cur.execute(
+                    f"insert into {built}.{RUN_STAMP_TABLE} (run_id) values ($1)",
+                    parameters=(run_id,),
+                )
+            con.commit()
+
+    def publish(self, run_id: str) -> None:
+        """Swap every ``__next`` schema into place and record the run, in ONE transaction.
+
+        Views (staging, intermediate) bind to tables by OID, so they follow the renames.
+        Refused, with nothing changed, unless every built schema carries ``run_id``. The
+        drop of the old schemas waits for readers still inside a query on them.
+        """
+        with self._connect() as con, con.cursor() as cur:
+            stamps = _build_stamps(cur)
+            wrong = [schema for schema in ENGINE_SCHEMAS if stamps.get(schema) != run_id]
+            if wrong:
+                raise RuntimeError(
+                    f"not published: {', '.join(s + BUILD_SUFFIX for s in wrong)} "
+                    f"missing or built by another run (expected run {run_id})"
+                )
+            published = _existing_schemas(cur)
+            for schema in ENGINE_SCHEMAS:
+                _swap_schema(cur, schema, schema in published)
+            _record_publish(cur, run_id)
+            con.commit()
 
     def _connect(self) -> object:
         import adbc_driver_postgresql.dbapi as adbc_pg
@@ -149,7 +238,7 @@ class PostgresWarehouse:
     def load_raw(self, tables: Mapping[str, pa.Table]) -> None:
         with self._connect() as con, con.cursor() as cur:
             for name, table in tables.items():
-                schema, table_name = validate_name(name)
+                schema, table_name = _suffixed(name, self.suffix)
                 cur.execute(f"create schema if not exists {schema}")
                 # cascade: last night's staging views depend on raw.*; dbt rebuilds them
                 cur.execute(f"drop table if exists {schema}.{table_name} cascade")
@@ -157,7 +246,7 @@ class PostgresWarehouse:
             con.commit()
 
     def read_table(self, name: str) -> pl.DataFrame:
-        schema, table_name = validate_name(name)
+        schema, table_name = _suffixed(name, self.suffix)
         with self._connect() as con, con.cursor() as cur:
             cur.execute(f"select * from {schema}.{table_name}")
             arrow = cur.fetch_arrow_table()
@@ -179,7 +268,7 @@ class PostgresWarehouse:
 
     def write_table(self, name: str, frame: pl.DataFrame) -> None:
         """Declared column types first (ADBC would make every decimal a bare numeric)."""
-        schema, table_name = validate_name(name)
+        schema, table_name = _suffixed(name, self.suffix)
         columns = ", ".join(
             f"{_column(column)} {_postgres_type(dtype)}" for column, dtype in frame.schema.items()
         )
@@ -189,6 +278,55 @@ class PostgresWarehouse:
             cur.execute(f"create table {schema}.{table_name} ({columns})")
             cur.adbc_ingest(table_name, _plain_arrow(frame), mode="append", db_schema_name=schema)
             con.commit()
+
+
+def _schema_name(name: str) -> str:
+    if not IDENTIFIER.match(name):
+        raise ValueError(f"{name!r}: not a plain lowercase schema name")
+    return name
+
+
+def _existing_schemas(cur: Cursor) -> set[str]:
+    cur.execute("select nspname from pg_namespace")
+    return {row[0] for row in cur.fetchall()}
+
+
+def _build_stamps(cur: Cursor) -> dict[str, str]:
+    """schema -> the run id stamped in its ``__next`` schema, for those that have one."""
+    cur.execute(
+        "select table_schema from information_schema.tables where table_name = $1",
+        parameters=(RUN_STAMP_TABLE,),
+    )
+    built = {row[0] for row in cur.fetchall()}
+    stamps: dict[str, str] = {}
+    for schema in ENGINE_SCHEMAS:
+        name = _schema_name(schema + BUILD_SUFFIX)
+        if name in built:
+            cur.execute(f"select max(run_id) from {name}.{RUN_STAMP_TABLE}")
+            stamps[schema] = cur.fetchone()[0]
+    return stamps
+
+
+def _swap_schema(cur: Cursor, schema: str, published: bool) -> None:
+    """``schema__next`` becomes ``schema``; the previous one is dropped (same transaction)."""
+    current = _schema_name(schema)
+    old = _schema_name(schema + OLD_SUFFIX)
+    if published:
+        cur.execute(f"alter schema {current} rename to {old}")
+    cur.execute(f"alter schema {_schema_name(schema + BUILD_SUFFIX)} rename to {current}")
+    if published:
+        cur.execute(f"drop schema {old} cascade")
+
+
+def _record_publish(cur: Cursor, run_id: str) -> None:
+    """One row per publish in the marker table analysts query for the published run."""
+    schema, _table = validate_name(PUBLISH_MARKER)
+    cur.execute(f"create schema if not exists {schema}")
+    cur.execute(
+        f"create table if not exists {PUBLISH_MARKER} (run_id text primary key, "
+        "published_at timestamptz not null default now())"
+    )
+    cur.execute(f"insert into {PUBLISH_MARKER} (run_id) values ($1)", parameters=(run_id,))
 
 
 def _column(name: str) -> str:
@@ -273,6 +411,16 @@ class SparkWarehouse:
     def from_env(cls) -> SparkWarehouse:
         return cls(home=spark_home())
 
+    def build_vars(self) -> dict[str, str]:
+        """Spark builds in the published schemas: no suffix."""
+        return {}
+
+    def start_run(self, run_id: str) -> None:
+        """Nothing to prepare: Spark replaces tables in place (docs/deployment.md 3)."""
+
+    def publish(self, run_id: str) -> None:
+        """Nothing to swap: each table was replaced when its step wrote it."""
+
     def _job(self, *arguments: str) -> None:
         env = {**os.environ, "QUOTA_SPARK_WAREHOUSE": str(self.home)}
         command = [sys.executable, "-m", "quota_pipeline.warehouse.spark_job", *arguments]
@@ -337,10 +485,13 @@ class SparkWarehouse:
 
 
 def active_engine() -> Warehouse | None:
-    """The engine of QUOTA_DBT_TARGET, or None for the embedded DuckDB build file."""
+    """The engine of QUOTA_DBT_TARGET as the run sees it, or None for the DuckDB build file.
+
+    On PostgreSQL that is the run's ``__next`` schemas; readers use ``from_env()``.
+    """
     target = current_target()
     if target == "postgres":
-        return PostgresWarehouse.from_env()
+        return PostgresWarehouse.from_env().building()
     if target == "spark":
         return SparkWarehouse.from_env()
     return None

@@ -22,6 +22,8 @@ MODEL_TABLES = (
     "marts.account_target_distribution",
     "marts.seller_target_rollup",
     "marts.territory_rollup",
+    "marts.account_target_allocation",
+    "marts.territory_allocation",
     "intermediate.int_territory_closure",
 )
 

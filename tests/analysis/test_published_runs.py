@@ -27,6 +27,12 @@ CONTRACT_COLUMNS = {
     "recommended_actions recommended_quota",
     "risk.strategic_gaps": "period territory_id topdown_target bottom_up_targets quota_sum "
     "strategic_gap unassigned_targets headcount_needed levers",
+    "risk.seller_outlook": "period seller_id top1_target coverage_without_top1 accounts_to_break "
+    "attainment_probability peer_median_ratio stretch_vs_peers fair_quota unfair sat_change "
+    "relief_candidate",
+    "risk.territory_outlook": "period territory_id quota_over_assignment over_assigned "
+    "expected_sellers_at_quota share_expected_at_quota attainment_health expected_coverage "
+    "capacity_gini balance_cv",
 }
 
 
@@ -109,6 +115,21 @@ def test_rollback_restores_the_previous_run_and_logs_it(published_runs: Publishe
         ).fetchall()
     assert len(logged) == 1 and published_runs.first_run_id in logged[0][0]
     assert logged[0][1] is not None  # the restored run's input fingerprint
+    # the report and dbt docs published with the restored run came back with it
+    folder = published_runs.warehouse.parent
+    report = (folder / "report.html").read_text(encoding="utf-8")
+    assert published_runs.first_run_id in report
+    assert published_runs.second_run_id not in report
+    assert f"restored report.html and docs/ of run {published_runs.first_run_id}" in rolled.stdout
+    (kept,) = [
+        e for e in list_history(published_runs.warehouse) if e.run_id == published_runs.first_run_id
+    ]
+    assert (folder / "docs" / "index.html").read_bytes() == (kept.docs / "index.html").read_bytes()
+    # a night on the restored inputs names the restored run, not the rollback
+    again = cli(env, "run", "--extracts", str(published_runs.root / "extracts_a"))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "nothing to recompute" in again.stdout
+    assert f"published run: {published_runs.first_run_id}" in " ".join(again.stdout.split())
     forward = cli(env, "rollback", "--to", published_runs.second_run_id[:8])
     assert forward.returncode == 0, forward.stderr
     assert answer(published_runs.warehouse) == published_runs.second_answer

@@ -149,3 +149,79 @@ def test_identifiers_are_validated():
     assert quote_identifier("quota_risk") == '"quota_risk"'
     with pytest.raises(ValueError):
         quote_identifier('x"; drop table y; --')
+
+
+WIDE_SQL = (
+    "select 'FY2027-Q1' as period, 2027 as fiscal_year, 77563 as source_line, "
+    "'S000135' as seller_id, 275798.25::decimal(18,2) as quota, 403298.123456::double as avg_sat, "
+    "1.123456::double as ratio, 12345 as account_count, "
+    "['quota exceeds adjusted capacity by 32% (critical above 25%)', "
+    "'top account is 46% of targets (limit 40%)', '2 high-value accounts (needs 3)'] as reasons"
+)
+
+
+def test_query_through_a_pipe_keeps_every_column_whole(warehouse, tmp_path):
+    """Off a terminal (here a real pipe to a file) the table takes the width it needs."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QUOTA_WAREHOUSE": str(warehouse), "COLUMNS": "80"}
+    env.pop("FORCE_COLOR", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "quota_pipeline.cli", "query", WIDE_SQL],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for name in ("period", "fiscal_year", "source_line", "quota", "avg_sat", "ratio", "reasons"):
+        assert name in out
+    assert " 2027 " in out and "2,027" not in out
+    assert " 77563 " in out and "77,563" not in out
+    assert "275,798.25" in out and "12,345" in out
+    assert "403,298.12" in out and "e+05" not in out
+    assert "1.123" in out
+    assert "2 high-value accounts (needs 3)" in out  # the long list on one line, whole
+    header = next(line for line in out.splitlines() if "fiscal_year" in line)
+    assert "reasons" in header and len(header) > 80
+
+
+def test_query_on_a_narrow_terminal_wraps_and_points_to_csv(warehouse, capsys):
+    from rich.console import Console
+
+    from quota_pipeline.analysis.query import execute, open_read_only, print_result
+
+    opened = open_read_only(warehouse)
+    with opened.connection as con:
+        columns = execute(con, WIDE_SQL)
+        console = Console(width=80, soft_wrap=False, force_terminal=True, color_system=None)
+        print_result(con, columns, 10, console, terminal=True)
+    captured = capsys.readouterr()
+    assert "--format csv" in captured.err
+    # one block per row, long values wrapped inside their cell: every character still there
+    text = "".join(captured.out.replace("│", " ").split())
+    assert "2high-valueaccounts(needs3)" in text
+    assert "403,298.12" in text and "fiscal_year" in text
+
+
+def test_on_a_terminal_long_text_wraps_inside_its_cell(warehouse, capsys):
+    from rich.console import Console
+
+    from quota_pipeline.analysis.query import execute, open_read_only, print_result
+
+    opened = open_read_only(warehouse)
+    with opened.connection as con:
+        columns = execute(con, WIDE_SQL)
+        console = Console(width=160, soft_wrap=False, force_terminal=True, color_system=None)
+        print_result(con, columns, 10, console, terminal=True)
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    lines = captured.out.splitlines()
+    assert all(len(line) <= 160 for line in lines)
+    header = next(line for line in lines if "fiscal_year" in line)
+    assert "reasons" in header  # one table, every column in it
+    text = "".join(captured.out.replace("│", " ").split())
+    assert "2high-valueaccounts(needs3)" in text

@@ -71,3 +71,23 @@ def test_dagster_yaml_follows_a_moved_folder_but_not_a_users_own(tmp_path, monke
     (moved / "dagster.yaml").write_text(own, encoding="utf-8")
     dagster_home(settings_in(tmp_path / "b"))
     assert (moved / "dagster.yaml").read_text(encoding="utf-8") == own
+
+
+def test_dispose_with_a_watched_run_is_prompt_and_leaves_no_thread(tmp_path, monkeypatch):
+    """`dagster dev` exits when its instances are disposed: the pooled engines and the run
+    watcher (the UI's live run page) must not keep a thread or a file alive."""
+    import threading
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    home = dagster_home(settings_in(tmp_path))
+    instance = DagsterInstance.from_config(str(home))
+    run = instance.add_run(DagsterRun(job_name="nightly_recompute", run_id="watched"))
+    instance.handle_new_event(log_entry(run.run_id, "first"))
+    seen: list[object] = []
+    instance.event_log_storage.watch(run.run_id, None, lambda event, _cursor: seen.append(event))
+    started = time.monotonic()
+    instance.dispose()
+    assert time.monotonic() - started < 5
+    alive = [t for t in threading.enumerate() if t.is_alive() and not t.daemon]
+    assert alive == [threading.main_thread()]  # nothing that would keep the process up
+    assert instance.event_log_storage._engines == {}

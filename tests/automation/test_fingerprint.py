@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from quota_pipeline.automation.fingerprint import code_files, input_fingerprint
-from quota_pipeline.ingest.files import find_extract_file
+from quota_pipeline.ingest.files import locate_extract
 from quota_pipeline.ingest.specs import EXTRACTS
 from quota_pipeline.settings import PROJECT_ROOT
 
@@ -14,7 +14,8 @@ FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "small"
 
 
 def _fingerprint(folder: Path, policy: Path) -> str:
-    return input_fingerprint([find_extract_file(folder, spec) for spec in EXTRACTS], policy)
+    found = [locate_extract(folder, spec) for spec in EXTRACTS]  # no optional overrides
+    return input_fingerprint([extract for extract in found if extract is not None], policy)
 
 
 def _copy(tmp_path: Path, name: str) -> tuple[Path, Path]:

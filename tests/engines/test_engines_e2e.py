@@ -36,9 +36,13 @@ COMPARED = {
     "marts.account_target_distribution": ["period", "account_id"],
     "marts.seller_target_rollup": ["period", "seller_id"],
     "marts.territory_rollup": ["period", "territory_id"],
+    "marts.account_target_allocation": ["period", "account_id"],
+    "marts.territory_allocation": ["period", "territory_id"],
     "intermediate.int_territory_closure": ["ancestor_territory_id", "territory_id"],
     "risk.quota_risk": ["period", "seller_id"],
     "risk.strategic_gaps": ["period", "territory_id"],
+    "risk.seller_outlook": ["period", "seller_id"],
+    "risk.territory_outlook": ["period", "territory_id"],
 }
 ENGINE_SCHEMAS = ("raw", "dq", "staging", "intermediate", "marts", "risk")
 DURATIONS: dict[str, float] = {}
@@ -138,5 +142,21 @@ def test_spark_run_equals_duckdb_run(reference, tmp_path: Path) -> None:
     pytest.importorskip("dbt.adapters.spark", reason="dbt-spark not installed")
     pytest.importorskip("pyspark", reason="pyspark not installed")
     home = tmp_path / "spark"  # a fresh warehouse and metastore for this run
+    started = time.time()
     warehouse = run_pipeline("spark", tmp_path / "spark_run", {"QUOTA_SPARK_WAREHOUSE": str(home)})
     check_engine(SparkWarehouse(home=home), warehouse, reference)
+    # No swap on Spark (README, docs/deployment.md 3): each table is replaced in place when
+    # its step writes it, so a reader during the run (or after a failed one) sees the raw,
+    # mart and risk tables change at different moments of the run, in this order.
+    written = [spark_written_at(home, name) for name in SPARK_WRITE_ORDER]
+    assert started < written[0] < written[1] < written[2] < time.time(), written
+
+
+# One table per step that writes to Spark: ingest's shipment, dbt, the risk step.
+SPARK_WRITE_ORDER = ("raw.accounts", "marts.seller_target_rollup", "risk.quota_risk")
+
+
+def spark_written_at(home: Path, name: str) -> float:
+    """When Spark committed the managed table's files (its _SUCCESS marker)."""
+    schema, table = name.split(".")
+    return (home / "warehouse" / f"{schema}.db" / table / "_SUCCESS").stat().st_mtime
