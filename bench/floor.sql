@@ -2,24 +2,28 @@
 --
 -- Why: the pipeline (Dagster + dbt-duckdb + Polars) pays for orchestration, raw tables
 -- with lineage, validation, quarantine, checks, an ops database and an atomic publish.
--- This script does only the arithmetic of CONTRACT.md section 3 on the same CSV extracts,
--- in one process and one DuckDB connection, so the pipeline's time and memory can be read
--- against what the computation itself costs. bench/run_bench.py runs it on a fresh
--- DuckDB file after replacing the placeholder {extracts} with the extracts folder.
+-- This script does only the arithmetic of docs/contract.md sections 3, 3b and 3c on the
+-- same CSV extracts, in one process and one DuckDB connection, so the pipeline's time and
+-- memory can be read against what the computation itself costs. bench/floor_runner.py
+-- runs it on a fresh DuckDB file after replacing the {placeholders}: the extracts folder,
+-- the policy's allocation and outlook keys, and the table of the last published run.
 --
 -- Deliberate shortcuts, acceptable only because this is a benchmark floor, not product code:
 --   * No validation and no quarantine: the generated extracts are clean, so every row is
 --     used as it is. Required-column, type, key and reference checks are all skipped.
---   * The thresholds of planning_policy.yaml are written here as literals (the defaults of
---     CONTRACT.md section 2): USD, risk bands 1.00 / 1.10 / 1.25, ramp curve
---     [0, 0.25, 0.50, 0.75, 1.0], the seniority and focus multipliers, 100000 for a
+--   * Only the allocation and outlook blocks of the policy file are followed (the runner
+--     puts them in as literals). Every other threshold is written here as a literal, the
+--     defaults of docs/contract.md section 2: USD, risk bands 1.00 / 1.10 / 1.25, ramp
+--     curve [0, 0.25, 0.50, 0.75, 1.0], the seniority and focus multipliers, 100000 for a
 --     high-value account, 3 high-value accounts, top-1 share 0.40, ABC bounds 0.80 / 0.95,
---     quota-to-OTE 4-8x and quota rounding 1000. A changed policy is not followed here.
+--     quota-to-OTE 4-8x and quota rounding 1000. A change to those is not followed here.
 --   * Only CSV extracts are read (the generator's default format).
 --   * No raw.* or dq.* tables and no ops database: intermediate results are temp tables.
+--   * The standard normal distribution function (attainment probability) is a Python
+--     function the runner registers, normal_cdf; DuckDB has none.
 --
--- Money is exact, as in the pipeline: DECIMAL sums, capacity in integer cents times the
--- policy numbers as integers (hundredths), each rounding one integer division, halves up.
+-- Money is exact, as in the pipeline: DECIMAL sums, capacity and allocation in integer
+-- cents, policy numbers as integers, each rounding one integer division, halves up.
 
 -- Row order of intermediate results is never relied on; this lets DuckDB stream joins
 -- and aggregates with less memory.
@@ -81,7 +85,8 @@ FROM read_csv(
 
 CREATE TEMP TABLE sellers AS
 SELECT
-    s.seller_id, s.territory_id, s.seniority, s.hire_date, s.strategic_focus, s.status,
+    s.seller_id, s.territory_id, s.role, s.seniority, s.hire_date, s.strategic_focus,
+    s.status,
     to_corporate(s.ote_amount, fx.rate_to_corporate) AS ote_amount_corp
 FROM read_csv(
     '{extracts}/sellers.csv', header = true,
@@ -94,8 +99,15 @@ FROM read_csv(
 ) AS s
 LEFT JOIN fx ON s.currency_iso = fx.currency_iso;
 
+-- The policy names the allocation's weight column (numeric, typed as staging types it)
+-- and bucket column (text).
 CREATE TEMP TABLE accounts AS
-SELECT account_id, owner_seller_id, territory_id
+SELECT
+    account_id,
+    owner_seller_id,
+    territory_id,
+    CAST({weight_column} AS DECIMAL(18, 6)) AS allocation_weight,
+    CAST({bucket_column} AS VARCHAR) AS allocation_bucket
 FROM read_csv(
     '{extracts}/accounts.csv', header = true,
     types = {
@@ -105,13 +117,11 @@ FROM read_csv(
     }
 );
 
-CREATE TEMP TABLE targets AS
+-- The account_targets extract in the corporate currency (a null target stays a row).
+CREATE TEMP TABLE bottom_up AS
 SELECT
     t.account_id,
     t.period,
-    a.owner_seller_id,
-    s.status AS owner_status,
-    a.territory_id,
     to_corporate(t.target_amount, fx.rate_to_corporate) AS target_amount_corp
 FROM read_csv(
     '{extracts}/account_targets.csv', header = true,
@@ -120,9 +130,25 @@ FROM read_csv(
         'target_amount': 'DECIMAL(18,6)', 'currency_iso': 'VARCHAR'
     }
 ) AS t
-INNER JOIN accounts AS a ON t.account_id = a.account_id
-LEFT JOIN sellers AS s ON a.owner_seller_id = s.seller_id
 LEFT JOIN fx ON t.currency_iso = fx.currency_iso;
+
+-- The optional extract; the runner points {target_overrides_csv} at a header-only file
+-- when the folder has none.
+CREATE TEMP TABLE overrides AS
+SELECT
+    o.account_id,
+    o.period,
+    o.reason AS override_reason,
+    o.overridden_by,
+    to_corporate(o.target_amount, fx.rate_to_corporate) AS override_target
+FROM read_csv(
+    '{target_overrides_csv}', header = true,
+    types = {
+        'account_id': 'VARCHAR', 'period': 'VARCHAR', 'target_amount': 'DECIMAL(18,6)',
+        'currency_iso': 'VARCHAR', 'reason': 'VARCHAR', 'overridden_by': 'VARCHAR'
+    }
+) AS o
+LEFT JOIN fx ON o.currency_iso = fx.currency_iso;
 
 CREATE TEMP TABLE quotas AS
 SELECT
@@ -167,6 +193,337 @@ WITH RECURSIVE walk AS (
 )
 SELECT * FROM walk;
 
+-- ---------------------------------------------------------------- allocation (3b)
+
+-- Each territory's allocation node per period: the nearest territory with a top-down
+-- target among itself and its ancestors, itself first.
+CREATE TEMP TABLE allocation_nodes AS
+SELECT
+    c.territory_id,
+    d.period,
+    arg_min(d.territory_id, c.levels_below) AS allocation_territory_id
+FROM closure AS c
+INNER JOIN topdown AS d ON c.ancestor_territory_id = d.territory_id
+GROUP BY ALL;
+
+-- Target nodes: T_n, the sum of the target nodes right below (those whose parent
+-- territory's allocation node is n) and the pool left for n's own accounts.
+CREATE TEMP TABLE target_nodes AS
+WITH with_parent AS (
+    SELECT d.period, d.territory_id, d.topdown_target, n.allocation_territory_id AS parent_node
+    FROM topdown AS d
+    INNER JOIN territories AS t ON d.territory_id = t.territory_id
+    LEFT JOIN allocation_nodes AS n
+        ON t.parent_territory_id = n.territory_id AND d.period = n.period
+),
+children AS (
+    SELECT parent_node AS territory_id, period, sum(topdown_target) AS child_targets
+    FROM with_parent
+    WHERE parent_node IS NOT NULL
+    GROUP BY ALL
+)
+SELECT
+    w.period,
+    w.territory_id,
+    w.topdown_target,
+    CAST(coalesce(c.child_targets, 0) AS DECIMAL(18, 2)) AS child_topdown_targets,
+    CAST(w.topdown_target - coalesce(c.child_targets, 0) AS DECIMAL(18, 2)) AS pool
+FROM with_parent AS w
+LEFT JOIN children AS c ON w.territory_id = c.territory_id AND w.period = c.period;
+
+-- Every account x period with a bottom-up row, an override or an allocation node. The
+-- input is the override, else the non-null bottom-up amount (0 is an input, null is not).
+CREATE TEMP TABLE account_inputs AS
+SELECT
+    p.period,
+    a.account_id,
+    a.territory_id,
+    n.allocation_territory_id,
+    b.target_amount_corp AS bottom_up_target,
+    o.override_target,
+    o.override_reason,
+    o.overridden_by,
+    coalesce(o.override_target, b.target_amount_corp) AS final_input
+FROM accounts AS a
+CROSS JOIN fiscal_periods AS p
+LEFT JOIN allocation_nodes AS n ON a.territory_id = n.territory_id AND p.period = n.period
+LEFT JOIN bottom_up AS b ON a.account_id = b.account_id AND p.period = b.period
+LEFT JOIN overrides AS o ON a.account_id = o.account_id AND p.period = o.period
+WHERE n.allocation_territory_id IS NOT NULL
+    OR b.account_id IS NOT NULL
+    OR o.account_id IS NOT NULL;
+
+-- Per node: preserved inputs and eligible accounts, with the overrides and without them
+-- (calculated_target); the second split is needed only where a node holds an override.
+CREATE TEMP TABLE node_inputs AS
+SELECT
+    allocation_territory_id AS territory_id,
+    period,
+    coalesce(sum(final_input), 0) AS preserved_targets,
+    count(*) FILTER (WHERE final_input IS NULL) AS eligible_account_count,
+    coalesce(sum(bottom_up_target), 0) AS calculated_preserved_targets,
+    count(*) FILTER (WHERE bottom_up_target IS NULL) AS calculated_eligible_account_count,
+    bool_or(override_target IS NOT NULL) AS has_override
+FROM account_inputs
+WHERE allocation_territory_id IS NOT NULL
+GROUP BY ALL;
+
+-- Whole cents as a 128-bit integer, so R * w and R * w mod W stay exact.
+CREATE TEMP MACRO to_cents(amount) AS CAST(CAST(amount AS DECIMAL(38, 2)) * 100 AS HUGEINT);
+CREATE TEMP MACRO from_cents(amount_cents) AS
+    CAST(CAST(amount_cents AS DECIMAL(38, 0)) * 0.01 AS DECIMAL(18, 2));
+
+-- The eligible accounts of each split whose remainder (pool - preserved) is positive,
+-- with their weight and bucket.
+CREATE TEMP TABLE spread_accounts AS
+WITH split_nodes AS (
+    SELECT 'final' AS split, i.period, i.territory_id, i.eligible_account_count AS eligible,
+        to_cents(t.pool) - to_cents(i.preserved_targets) AS remainder_cents
+    FROM node_inputs AS i
+    INNER JOIN target_nodes AS t ON i.territory_id = t.territory_id AND i.period = t.period
+    UNION ALL
+    SELECT 'calculated', i.period, i.territory_id, i.calculated_eligible_account_count,
+        to_cents(t.pool) - to_cents(i.calculated_preserved_targets)
+    FROM node_inputs AS i
+    INNER JOIN target_nodes AS t ON i.territory_id = t.territory_id AND i.period = t.period
+    WHERE i.has_override
+),
+eligible AS (
+    SELECT 'final' AS split, period, allocation_territory_id AS territory_id, account_id
+    FROM account_inputs
+    WHERE allocation_territory_id IS NOT NULL AND final_input IS NULL
+    UNION ALL
+    SELECT 'calculated', a.period, a.allocation_territory_id, a.account_id
+    FROM account_inputs AS a
+    INNER JOIN node_inputs AS i
+        ON a.allocation_territory_id = i.territory_id AND a.period = i.period
+    WHERE i.has_override AND a.bottom_up_target IS NULL
+)
+SELECT
+    e.split,
+    e.period,
+    e.territory_id,
+    e.account_id,
+    s.remainder_cents,
+    CAST(s.eligible AS HUGEINT) AS eligible,
+    -- weighted: the column times 10^6 is whole (DECIMAL(18,6)); null counts as 0
+    CAST(CAST(coalesce(a.allocation_weight, 0) AS DECIMAL(38, 6)) * 1000000 AS HUGEINT)
+        AS account_weight,
+    coalesce(a.allocation_bucket, 'none') AS bucket
+FROM eligible AS e
+INNER JOIN split_nodes AS s
+    ON e.split = s.split AND e.period = s.period AND e.territory_id = s.territory_id
+INNER JOIN accounts AS a ON e.account_id = a.account_id
+WHERE s.remainder_cents > 0;
+
+-- bucketed, first stage: the remainder over the buckets present, by bucket weight
+-- ({bucket_weights}: the policy's weights as integers in one scale; unlisted weigh 0),
+-- largest remainder with ties by bucket value.
+CREATE TEMP TABLE bucket_shares AS
+WITH present AS (
+    SELECT
+        s.split, s.period, s.territory_id, s.bucket,
+        max(s.remainder_cents) AS remainder_cents,
+        CAST(count(*) AS HUGEINT) AS bucket_accounts,
+        CAST(coalesce(max(w.weight), 0) AS HUGEINT) AS bucket_weight
+    FROM spread_accounts AS s
+    LEFT JOIN (VALUES {bucket_weights}) AS w (bucket, weight) ON s.bucket = w.bucket
+    WHERE '{allocation_method}' = 'bucketed'
+    GROUP BY ALL
+),
+totals AS (
+    SELECT *, sum(bucket_weight) OVER (PARTITION BY split, period, territory_id) AS total
+    FROM present
+),
+parts AS (
+    SELECT
+        *,
+        remainder_cents * bucket_weight // total AS base,
+        remainder_cents * bucket_weight % total AS fraction
+    FROM totals
+    WHERE total > 0
+)
+SELECT
+    split, period, territory_id, bucket, bucket_accounts,
+    base + CASE
+        WHEN row_number() OVER (
+            PARTITION BY split, period, territory_id ORDER BY fraction DESC, bucket ASC
+        ) <= remainder_cents - sum(base) OVER (PARTITION BY split, period, territory_id)
+            THEN 1 ELSE 0
+    END AS bucket_cents
+FROM parts;
+
+-- The items every method splits by largest remainder (amount R, weight w, total W per
+-- split group), with the method each node used: a weighted node whose weights sum to 0,
+-- or a bucketed one whose present buckets weigh 0, falls back to even.
+CREATE TEMP TABLE allocation_items AS
+WITH weighted AS (
+    SELECT
+        *,
+        sum(account_weight) OVER (PARTITION BY split, period, territory_id) AS weight_sum
+    FROM spread_accounts
+    WHERE '{allocation_method}' = 'weighted'
+)
+SELECT
+    split, period, territory_id, account_id, 'all' AS split_group,
+    remainder_cents AS amount, CAST(1 AS HUGEINT) AS weight, eligible AS total,
+    'even' AS method_used
+FROM spread_accounts
+WHERE '{allocation_method}' = 'even'
+UNION ALL
+SELECT
+    split, period, territory_id, account_id, 'all',
+    remainder_cents,
+    CASE WHEN weight_sum > 0 THEN account_weight ELSE 1 END,
+    CASE WHEN weight_sum > 0 THEN weight_sum ELSE eligible END,
+    CASE WHEN weight_sum > 0 THEN 'weighted' ELSE 'even' END
+FROM weighted
+UNION ALL
+SELECT
+    s.split, s.period, s.territory_id, s.account_id,
+    coalesce(b.bucket, 'all'),
+    coalesce(b.bucket_cents, s.remainder_cents),
+    CAST(1 AS HUGEINT),
+    coalesce(b.bucket_accounts, s.eligible),
+    CASE WHEN b.bucket IS NOT NULL THEN 'bucketed' ELSE 'even' END
+FROM spread_accounts AS s
+LEFT JOIN bucket_shares AS b
+    ON s.split = b.split AND s.period = b.period AND s.territory_id = b.territory_id
+    AND s.bucket = b.bucket
+WHERE '{allocation_method}' = 'bucketed';
+
+-- Largest remainder in integer cents: floor(R * w / W) each, then the cents left one each
+-- to the largest R * w mod W, ties by account_id.
+CREATE TEMP TABLE allocated AS
+WITH parts AS (
+    SELECT *, amount * weight // total AS base, amount * weight % total AS fraction
+    FROM allocation_items
+)
+SELECT
+    split,
+    period,
+    account_id,
+    method_used,
+    base + CASE
+        WHEN row_number() OVER (
+            PARTITION BY split, period, territory_id, split_group
+            ORDER BY fraction DESC, account_id ASC
+        ) <= amount - sum(base) OVER (PARTITION BY split, period, territory_id, split_group)
+            THEN 1 ELSE 0
+    END AS allocated_cents
+FROM parts;
+
+CREATE TABLE marts.account_target_allocation AS
+-- Accounts with a node and no bottom-up amount take their target from the splits (0.00
+-- when their node spread nothing); every other row is settled by its own inputs.
+SELECT
+    a.period,
+    a.account_id,
+    a.territory_id,
+    a.allocation_territory_id,
+    a.bottom_up_target,
+    a.override_target,
+    a.override_reason,
+    a.overridden_by,
+    from_cents(coalesce(CASE WHEN i.has_override THEN c.allocated_cents
+        ELSE f.allocated_cents END, 0)) AS calculated_target,
+    coalesce(a.override_target, from_cents(coalesce(f.allocated_cents, 0))) AS final_target,
+    CASE WHEN a.override_target IS NOT NULL THEN 'override' ELSE 'allocated' END
+        AS target_source,
+    CASE WHEN a.override_target IS NULL THEN f.method_used END AS allocation_method
+FROM account_inputs AS a
+INNER JOIN node_inputs AS i
+    ON a.allocation_territory_id = i.territory_id AND a.period = i.period
+LEFT JOIN allocated AS f
+    ON f.split = 'final' AND a.account_id = f.account_id AND a.period = f.period
+LEFT JOIN allocated AS c
+    ON c.split = 'calculated' AND a.account_id = c.account_id AND a.period = c.period
+WHERE a.bottom_up_target IS NULL
+UNION ALL
+SELECT
+    period,
+    account_id,
+    territory_id,
+    allocation_territory_id,
+    bottom_up_target,
+    override_target,
+    override_reason,
+    overridden_by,
+    bottom_up_target,
+    final_input,
+    CASE
+        WHEN override_target IS NOT NULL THEN 'override'
+        WHEN bottom_up_target IS NOT NULL THEN 'bottom_up'
+        ELSE 'none'
+    END,
+    CAST(NULL AS VARCHAR)
+FROM account_inputs
+WHERE bottom_up_target IS NOT NULL OR allocation_territory_id IS NULL;
+
+-- Per target node: pool = preserved + allocated + unallocated - over_committed.
+CREATE TABLE marts.territory_allocation AS
+WITH node_accounts AS (
+    SELECT
+        allocation_territory_id AS territory_id,
+        period,
+        coalesce(sum(final_target) FILTER (WHERE target_source <> 'allocated'), 0)
+            AS preserved_targets,
+        count(*) FILTER (WHERE target_source = 'allocated') AS eligible_account_count,
+        max(allocation_method) AS method_used
+    FROM marts.account_target_allocation
+    WHERE allocation_territory_id IS NOT NULL
+    GROUP BY ALL
+),
+remainders AS (
+    SELECT
+        t.*,
+        CAST(coalesce(n.preserved_targets, 0) AS DECIMAL(18, 2)) AS preserved_targets,
+        coalesce(n.eligible_account_count, 0) AS eligible_account_count,
+        n.method_used,
+        t.pool - coalesce(n.preserved_targets, 0) AS remainder
+    FROM target_nodes AS t
+    LEFT JOIN node_accounts AS n ON t.territory_id = n.territory_id AND t.period = n.period
+)
+SELECT
+    period,
+    territory_id,
+    topdown_target,
+    child_topdown_targets,
+    pool,
+    preserved_targets,
+    eligible_account_count,
+    CAST(CASE WHEN remainder > 0 AND eligible_account_count > 0 THEN remainder ELSE 0 END
+        AS DECIMAL(18, 2)) AS allocated_targets,
+    CAST(CASE WHEN remainder > 0 AND eligible_account_count = 0 THEN remainder ELSE 0 END
+        AS DECIMAL(18, 2)) AS unallocated,
+    CAST(CASE WHEN remainder < 0 THEN -remainder ELSE 0 END AS DECIMAL(18, 2))
+        AS over_committed,
+    method_used
+FROM remainders;
+
+-- The account targets section 3 reads (allocation.targets_basis): the extract, or with
+-- `allocated` every allocation row's final_target (a null one is a missing target).
+CREATE TEMP TABLE targets AS
+WITH basis AS (
+    SELECT account_id, period, target_amount_corp
+    FROM bottom_up
+    WHERE '{targets_basis}' = 'bottom_up'
+    UNION ALL
+    SELECT account_id, period, final_target
+    FROM marts.account_target_allocation
+    WHERE '{targets_basis}' = 'allocated'
+)
+SELECT
+    t.account_id,
+    t.period,
+    a.owner_seller_id,
+    s.status AS owner_status,
+    a.territory_id,
+    t.target_amount_corp
+FROM basis AS t
+INNER JOIN accounts AS a ON t.account_id = a.account_id
+LEFT JOIN sellers AS s ON a.owner_seller_id = s.seller_id;
+
 -- ---------------------------------------------------------------- marts
 
 -- One row per owned account and period with a target row. Tiers compare exact decimal
@@ -206,6 +563,9 @@ SELECT
         WHEN sat <> 0 AND target_amount_corp IS NOT NULL
             THEN CAST(cumulative_targets AS DOUBLE) / CAST(sat AS DOUBLE)
     END AS cumulative_share,
+    -- SAT less the targets ranked above the account (accounts_to_break counts on it)
+    CAST(sat - coalesce(cumulative_targets, 0) + coalesce(target_amount_corp, 0)
+        AS DECIMAL(18, 2)) AS remaining_targets,
     CASE
         WHEN sat = 0 OR target_amount_corp IS NULL THEN 'C'
         WHEN cumulative_targets - target_amount_corp < 0.80 * sat THEN 'A'  -- abc_tiers.a
@@ -235,8 +595,16 @@ books AS (
         sum(CAST(target_amount_corp AS DECIMAL(38, 2)) * target_amount_corp) AS sum_squares,
         count(*) FILTER (WHERE abc_tier = 'A') AS accounts_for_80pct,
         count(*) FILTER (WHERE is_high_value) AS high_value_account_count,
-        sum(target_amount_corp) FILTER (WHERE is_high_value) AS high_value_targets
-    FROM marts.account_target_distribution
+        sum(target_amount_corp) FILTER (WHERE is_high_value) AS high_value_targets,
+        max(account_id) FILTER (WHERE rank_in_seller = 1) AS top1_account_id,
+        -- the outlook's spread: sum of (target_sd of the tier x target)^2
+        sum(power(CASE abc_tier
+            WHEN 'A' THEN {target_sd_a} WHEN 'B' THEN {target_sd_b} ELSE {target_sd_c}
+        END * CAST(target_amount_corp AS DOUBLE), 2)) AS target_spread_squared,
+        -- least k with SAT less the k largest targets below the quota
+        count(*) FILTER (WHERE remaining_targets >= quota_amount_corp) AS accounts_to_break
+    FROM marts.account_target_distribution AS d
+    LEFT JOIN quotas AS q USING (seller_id, period)
     GROUP BY ALL
 )
 SELECT
@@ -268,7 +636,13 @@ SELECT
     s.hire_date,
     p.fiscal_year,
     p.start_date AS period_start_date,
-    p.end_date AS period_end_date
+    p.end_date AS period_end_date,
+    s.role,
+    CAST(coalesce(b.top1_targets, 0) AS DECIMAL(18, 2)) AS top1_target,
+    b.top1_account_id,
+    coalesce(b.target_spread_squared, 0) AS target_spread_squared,
+    CASE WHEN q.quota_amount_corp > 0 THEN coalesce(b.accounts_to_break, 0) END
+        AS accounts_to_break
 FROM sellers AS s
 CROSS JOIN fiscal_periods AS p
 LEFT JOIN owned AS o ON s.seller_id = o.seller_id
@@ -351,7 +725,8 @@ CREATE TEMP MACRO show_money(amount) AS
 CREATE TEMP MACRO show_percent(share) AS
     CAST(CAST(round(round(share * 100, 6), 0) AS BIGINT) AS VARCHAR);
 
-CREATE TABLE risk.quota_risk AS
+-- quota_risk without the outlook's sentences, which need the outlook (below) first.
+CREATE TEMP TABLE quota_risk_base AS
 WITH seller_periods AS (
     SELECT
         *,
@@ -449,7 +824,10 @@ banded AS (
             WHEN quota_to_capacity_ratio IS NOT NULL THEN 'critical'
         END AS risk_level,
         quota_to_capacity_ratio > 1.00 AS capacity_over,
-        quota > 0 AND adjusted_capacity = 0 AS no_capacity,
+        -- capacity 0 with nothing to sell is told apart from capacity 0 while ramping
+        quota > 0 AND adjusted_capacity = 0 AND sum_account_targets = 0
+            AS no_targeted_accounts,
+        quota > 0 AND adjusted_capacity = 0 AND sum_account_targets <> 0 AS no_capacity,
         top1_share > 0.40 AS concentrated,  -- max_top1_share
         high_value_account_count < 3 AS few_high_value,  -- min_high_value_accounts
         ramp_factor < 1.0 AS ramping,
@@ -477,6 +855,11 @@ SELECT
     -- The low band starts at 1.00, so a quota over capacity is always worded as a
     -- percentage over it (the pipeline's "share of capacity" wording cannot fire).
     list_filter([
+        CASE WHEN no_targeted_accounts THEN
+            'owns no account with a target above 0 in ' || period
+            || ': nothing to sell against a quota of ' || show_money(quota)
+            || ' (critical whenever capacity is 0)'
+        END,
         CASE WHEN capacity_over THEN
             'quota exceeds adjusted capacity by '
             || show_percent(quota_to_capacity_ratio - 1) || '% (' || risk_level || ' above '
@@ -511,20 +894,183 @@ SELECT
         END
     ], lambda text: text IS NOT NULL) AS reasons,
     list_filter([
-        CASE WHEN capacity_over OR no_capacity OR concentrated OR few_high_value
-            THEN 'add accounts' END,
+        CASE WHEN capacity_over OR no_capacity OR no_targeted_accounts OR concentrated
+            OR few_high_value THEN 'add accounts' END,
         CASE WHEN few_high_value OR concentrated THEN 'marketing support' END,
         CASE
             WHEN (capacity_over OR no_capacity OR (ramping AND quota > adjusted_capacity)
-                OR ote_above) AND recommended_quota < quota
+                OR ote_above) AND recommended_quota < quota AND NOT no_targeted_accounts
                 THEN 'lower quota to ' || show_money(recommended_quota)
         END
     ], lambda text: text IS NOT NULL) AS recommended_actions,
     recommended_quota,
     seller_status,
     accounts_missing_target,
-    fiscal_year
+    fiscal_year,
+    ramp_factor * seniority_multiplier * focus_multiplier AS f
 FROM banded;
+
+-- ---------------------------------------------------------------- risk.seller_outlook (3c)
+
+-- Per row of quota_risk: fragility, attainment probability, peers and change. The peer
+-- group is (period, role, parent of the home territory), a root's sellers by their root.
+CREATE TEMP TABLE seller_outlook_detail AS
+WITH base AS (
+    SELECT
+        q.*,
+        r.role,
+        r.top1_target,
+        r.top1_account_id,
+        r.target_spread_squared,
+        r.accounts_to_break,
+        t.parent_territory_id AS peer_parent,
+        CASE WHEN t.parent_territory_id IS NULL THEN q.territory_id END AS peer_root,
+        CAST(q.quota * 100 AS HUGEINT) AS quota_cents,
+        CAST(q.adjusted_capacity * 100 AS HUGEINT) AS capacity_cents
+    FROM quota_risk_base AS q
+    LEFT JOIN marts.seller_target_rollup AS r USING (period, seller_id)
+    LEFT JOIN territories AS t ON q.territory_id = t.territory_id
+),
+ranked AS (
+    SELECT
+        *,
+        row_number() OVER (peers ORDER BY quota_to_capacity_ratio, seller_id) AS k,
+        count(*) OVER peers AS members
+    FROM base
+    WHERE quota_to_capacity_ratio IS NOT NULL
+    WINDOW peers AS (PARTITION BY period, role, peer_parent, peer_root)
+),
+-- the middle member(s): the same one twice for an odd count
+medians AS (
+    SELECT
+        period, role, peer_parent, peer_root,
+        (max(quota_to_capacity_ratio) FILTER (WHERE k = (members - 1) // 2 + 1)
+            + max(quota_to_capacity_ratio) FILTER (WHERE k = members // 2 + 1)) / 2
+            AS peer_median_ratio,
+        max(quota_cents) FILTER (WHERE k = (members - 1) // 2 + 1) AS quota_low,
+        max(capacity_cents) FILTER (WHERE k = (members - 1) // 2 + 1) AS capacity_low,
+        max(quota_cents) FILTER (WHERE k = members // 2 + 1) AS quota_high,
+        max(capacity_cents) FILTER (WHERE k = members // 2 + 1) AS capacity_high
+    FROM ranked
+    GROUP BY ALL
+    HAVING max(members) >= {min_peer_group}
+),
+measured AS (
+    SELECT
+        b.*,
+        CASE WHEN b.quota_to_capacity_ratio IS NOT NULL AND m.peer_median_ratio > 0
+            THEN m.peer_median_ratio END AS peer_median,
+        m.quota_low, m.capacity_low, m.quota_high, m.capacity_high,
+        p.quota AS previous_quota,
+        p.sum_account_targets AS previous_sat,
+        CAST(b.sum_account_targets AS DOUBLE) * b.f AS expected,
+        b.f * sqrt(coalesce(b.target_spread_squared, 0)) AS spread
+    FROM base AS b
+    LEFT JOIN medians AS m
+        ON b.period = m.period
+        AND b.role IS NOT DISTINCT FROM m.role
+        AND b.peer_parent IS NOT DISTINCT FROM m.peer_parent
+        AND b.peer_root IS NOT DISTINCT FROM m.peer_root
+    LEFT JOIN previous_quota_risk AS p ON b.period = p.period AND b.seller_id = p.seller_id
+)
+SELECT
+    *,
+    CAST(coalesce(top1_target, 0) AS DECIMAL(18, 2)) AS top1_target_money,
+    CASE WHEN quota > 0
+        THEN CAST(sum_account_targets - coalesce(top1_target, 0) AS DOUBLE)
+            / CAST(quota AS DOUBLE)
+    END AS coverage_without_top1,
+    CASE WHEN quota > 0 THEN coalesce(accounts_to_break, 0) END AS accounts_to_break_n,
+    CASE
+        WHEN quota = 0 THEN 1.0
+        WHEN spread = 0 THEN CASE WHEN expected >= CAST(quota AS DOUBLE) THEN 1.0 ELSE 0.0 END
+        ELSE normal_cdf((expected - CAST(quota AS DOUBLE)) / spread)
+    END AS attainment_probability,
+    peer_median AS peer_median_ratio,
+    quota_to_capacity_ratio / peer_median - 1 AS stretch_vs_peers,
+    -- capacity x (q_lo / c_lo + q_hi / c_hi) / 2 to the nearest 1000 (100000 cents),
+    -- halves up, in one integer division
+    CASE WHEN peer_median IS NOT NULL THEN from_cents(
+        (capacity_cents * (quota_low * capacity_high + quota_high * capacity_low) * 2
+            + 2 * capacity_low * capacity_high * 100000)
+        // (4 * capacity_low * capacity_high * 100000) * 100000
+    ) END AS fair_quota,
+    abs(quota_to_capacity_ratio / peer_median - 1) > {max_stretch_deviation} AS unfair,
+    CAST(sum_account_targets - previous_sat AS DECIMAL(18, 2)) AS sat_change,
+    CASE WHEN previous_sat IS NOT NULL THEN previous_quota = quota
+        AND previous_sat - sum_account_targets
+            > CAST('{relief_min_drop}' AS DECIMAL(38, 10)) * CAST(quota AS DECIMAL(38, 2))
+    END AS relief_candidate
+FROM measured;
+
+CREATE TABLE risk.seller_outlook AS
+SELECT
+    period,
+    seller_id,
+    top1_target_money AS top1_target,
+    coverage_without_top1,
+    accounts_to_break_n AS accounts_to_break,
+    attainment_probability,
+    peer_median_ratio,
+    stretch_vs_peers,
+    fair_quota,
+    unfair,
+    sat_change,
+    relief_candidate
+FROM seller_outlook_detail;
+
+-- quota_risk with the outlook's sentences after its own, and its levers without repeats.
+CREATE TABLE risk.quota_risk AS
+WITH outlook AS (
+    SELECT
+        period,
+        seller_id,
+        list_filter([
+            CASE WHEN accounts_to_break_n = 1 THEN
+                'one account away from missing: losing ' || top1_account_id || ' leaves '
+                || show_percent(coverage_without_top1) || '% of quota covered'
+            END,
+            CASE WHEN unfair AND stretch_vs_peers <> 0 THEN
+                'stretched ' || show_percent(abs(stretch_vs_peers))
+                || CASE WHEN stretch_vs_peers > 0 THEN '% more' ELSE '% less' END
+                || ' than peers (peer median quota ' || show_percent(peer_median_ratio)
+                || '% of capacity, limit {stretch_limit_percent}%); fair quota '
+                || show_money(fair_quota)
+            END,
+            CASE WHEN relief_candidate AND quota > 0 THEN
+                'targets fell by ' || show_money(previous_sat - sum_account_targets)
+                || ' since the last published run ('
+                || show_percent(CAST(previous_sat - sum_account_targets AS DOUBLE)
+                    / CAST(quota AS DOUBLE))
+                || '% of quota, relief above {relief_limit_percent}%) while the quota stayed at '
+                || show_money(quota)
+            END
+        ], lambda text: text IS NOT NULL) AS outlook_reasons,
+        list_filter([
+            CASE WHEN accounts_to_break_n = 1 THEN 'add accounts' END,
+            CASE WHEN unfair AND fair_quota < quota THEN
+                'align quota with peers at ' || show_money(fair_quota)
+            END,
+            CASE WHEN relief_candidate AND quota > 0 THEN
+                'quota relief: accounts moved away and the quota did not follow'
+            END
+        ], lambda text: text IS NOT NULL) AS outlook_actions
+    FROM seller_outlook_detail
+)
+SELECT
+    q.* EXCLUDE (reasons, recommended_actions, recommended_quota, seller_status,
+        accounts_missing_target, fiscal_year, f),
+    list_concat(q.reasons, o.outlook_reasons) AS reasons,
+    list_concat(
+        q.recommended_actions,
+        list_filter(o.outlook_actions, lambda action: NOT list_contains(q.recommended_actions, action))
+    ) AS recommended_actions,
+    q.recommended_quota,
+    q.seller_status,
+    q.accounts_missing_target,
+    q.fiscal_year
+FROM quota_risk_base AS q
+INNER JOIN outlook AS o USING (period, seller_id);
 
 -- ---------------------------------------------------------------- risk.strategic_gaps
 
@@ -583,8 +1129,9 @@ SELECT
     CAST(headcount_needed AS BIGINT) AS headcount_needed,
     list_filter([
         CASE WHEN unassigned_targets > 0 THEN
-            'coverage: assign ' || show_money(unassigned_targets)
-            || ' of unassigned account targets to active sellers'
+            'coverage: ' || show_money(unassigned_targets)
+            || ' of account targets are counted in the bottom-up number but nobody sells'
+            || ' them (no owner, or a terminated one): assign those accounts to active sellers'
         END,
         CASE WHEN headcount_needed > 0 THEN
             'headcount: ' || headcount_needed
@@ -603,3 +1150,93 @@ SELECT
     eligible_seller_count,
     median_seller_targets
 FROM sized;
+
+-- ---------------------------------------------------------------- risk.territory_outlook
+
+-- Per row of strategic_gaps, over the sellers homed in the subtree with a quota in the
+-- period; balance over the child territories with a non-terminated seller.
+CREATE TABLE risk.territory_outlook AS
+WITH subtree AS (
+    SELECT
+        c.ancestor_territory_id AS territory_id,
+        q.period,
+        q.adjusted_capacity,
+        q.quota_to_capacity_ratio AS ratio,
+        o.attainment_probability
+    FROM risk.quota_risk AS q
+    INNER JOIN risk.seller_outlook AS o USING (period, seller_id)
+    INNER JOIN closure AS c ON q.territory_id = c.territory_id
+),
+-- Gini: sum_i sum_j |x_i - x_j| = 2 sum_k (2k - n - 1) x_(k), x ascending, nulls left out
+ranked AS (
+    SELECT
+        *,
+        row_number() OVER (PARTITION BY territory_id, period, ratio IS NULL ORDER BY ratio)
+            AS k,
+        count(ratio) OVER (PARTITION BY territory_id, period) AS n
+    FROM subtree
+),
+sellers AS (
+    SELECT
+        territory_id,
+        period,
+        count(*) AS seller_count,
+        sum(attainment_probability) AS expected_sellers,
+        sum(adjusted_capacity) AS capacity_sum,
+        count(ratio) AS ratios,
+        sum(ratio) AS ratio_sum,
+        sum(ratio * (2 * k - n - 1)) AS ratio_spread
+    FROM ranked
+    GROUP BY ALL
+),
+balance AS (
+    SELECT
+        parent_territory_id AS territory_id,
+        period,
+        count(*) AS children,
+        avg(CAST(bottom_up_targets AS DOUBLE) / seller_count) AS mean,
+        stddev_pop(CAST(bottom_up_targets AS DOUBLE) / seller_count) AS deviation
+    FROM marts.territory_rollup
+    WHERE parent_territory_id IS NOT NULL AND seller_count > 0
+    GROUP BY ALL
+),
+joined AS (
+    SELECT
+        t.period,
+        t.territory_id,
+        t.topdown_target,
+        t.quota_sum,
+        s.expected_sellers,
+        s.expected_sellers / s.seller_count AS share_expected_at_quota,
+        s.capacity_sum,
+        CASE WHEN s.ratios >= 2 AND s.ratio_sum > 0
+            THEN s.ratio_spread / (s.ratios * s.ratio_sum) END AS capacity_gini,
+        CASE WHEN b.children >= 2 AND b.mean > 0 THEN b.deviation / b.mean END AS balance_cv
+    FROM marts.territory_rollup AS t
+    LEFT JOIN sellers AS s ON t.territory_id = s.territory_id AND t.period = s.period
+    LEFT JOIN balance AS b ON t.territory_id = b.territory_id AND t.period = b.period
+    WHERE t.topdown_target IS NOT NULL
+)
+SELECT
+    period,
+    territory_id,
+    CASE WHEN topdown_target > 0
+        THEN CAST(quota_sum AS DOUBLE) / CAST(topdown_target AS DOUBLE)
+    END AS quota_over_assignment,
+    CASE WHEN topdown_target > 0
+        THEN quota_sum > CAST('{max_over_assignment}' AS DECIMAL(38, 10))
+            * CAST(topdown_target AS DECIMAL(38, 2))
+    END AS over_assigned,
+    coalesce(expected_sellers, 0.0) AS expected_sellers_at_quota,
+    share_expected_at_quota,
+    CASE
+        WHEN share_expected_at_quota < {attainment_min} THEN 'below'
+        WHEN share_expected_at_quota > {attainment_max} THEN 'above'
+        WHEN share_expected_at_quota IS NOT NULL THEN 'healthy'
+    END AS attainment_health,
+    CASE WHEN topdown_target > 0
+        THEN CAST(coalesce(capacity_sum, 0) AS DOUBLE) / CAST(topdown_target AS DOUBLE)
+    END AS expected_coverage,
+    capacity_gini,
+    balance_cv
+FROM joined;

@@ -12,8 +12,14 @@ summed over the process and its descendants; shared pages count once per process
 is an upper bound). A failing command is reported with the tail of its stderr and the
 benchmark carries on with the next command and size.
 
+A policy file (--policy) goes to both: the pipeline's `run --policy` and the floor, which
+follows its allocation and outlook blocks (allocation.targets_basis: allocated, a method).
+--check compares the floor's tables with the pipeline's after the last run of each size
+(bench/compare_floor.py), outside the measured time.
+
 Usage: python bench/run_bench.py [--sizes 100000 1000000] [--keep] [--repeat K]
-                                [--skip-pipeline] [--timeout SECONDS]
+                                [--skip-pipeline] [--timeout SECONDS] [--policy FILE]
+                                [--check]
 Results: a table on stdout and bench/results/latest.json.
 """
 
@@ -44,6 +50,7 @@ DATA_DIR = BENCH_DIR / "data"
 OUT_DIR = BENCH_DIR / "out"
 RESULTS_FILE = BENCH_DIR / "results" / "latest.json"
 FLOOR_RUNNER = BENCH_DIR / "floor_runner.py"
+COMPARE_FLOOR = BENCH_DIR / "compare_floor.py"
 CLI = Path(sys.executable).with_name("quota-pipeline")
 
 DEFAULT_SIZES: tuple[int, ...] = (100_000, 1_000_000)
@@ -235,7 +242,9 @@ def ensure_extracts(size: int, timeout: float) -> Path:
     return folder
 
 
-def run_pipeline(extracts: Path, out: Path, timeout: float, *, night: str) -> Measured:
+def run_pipeline(
+    extracts: Path, out: Path, timeout: float, *, night: str, policy: Path | None = None
+) -> Measured:
     """`quota-pipeline run` with its own warehouse, ops database and Dagster home.
 
     ``night`` "first": into an empty folder (full dbt parse, no published run to compare
@@ -251,18 +260,40 @@ def run_pipeline(extracts: Path, out: Path, timeout: float, *, night: str) -> Me
     env["DAGSTER_HOME"] = str(home)
     command = [str(CLI), "run", "--extracts", str(extracts)]
     command += ["--warehouse", str(out / "warehouse.duckdb")]
+    if policy is not None:
+        command += ["--policy", str(policy)]
     if night == "nightly":
         command.append("--force")
     return measure(command, out / f"pipeline-{night}", env, timeout)
 
 
-def run_floor(extracts: Path, out: Path, timeout: float) -> Measured:
-    """bench/floor.sql on a fresh DuckDB file, as its own Python process."""
+def run_floor(extracts: Path, out: Path, timeout: float, policy: Path | None = None) -> Measured:
+    """bench/floor.sql on a fresh DuckDB file, as its own Python process.
+
+    The pipeline's nightly run compares its SAT with the warehouse published before it
+    (docs/contract.md 3c, sat_change); the floor does the same against the warehouse the
+    pipeline published in this attempt, when there is one (not with --skip-pipeline).
+    """
     command = [sys.executable, str(FLOOR_RUNNER), str(extracts), str(out / "floor.duckdb")]
+    if policy is not None:
+        command += ["--policy", str(policy)]
+    published = out / "warehouse.duckdb"
+    if published.is_file():
+        command += ["--previous", str(published)]
     return measure(command, out / "floor", None, timeout)
 
 
-# Dagster step -> stage of the issue's breakdown.
+def check_floor(out: Path, timeout: float) -> tuple[bool, str]:
+    """bench/compare_floor.py on this attempt's floor and nightly warehouse: (ok, report)."""
+    command = [sys.executable, str(COMPARE_FLOOR), str(out / "floor.duckdb")]
+    command.append(str(out / "warehouse.duckdb"))
+    result = subprocess.run(
+        command, capture_output=True, text=True, cwd=REPO_ROOT, timeout=timeout, check=False
+    )
+    return result.returncode == 0, (result.stdout + result.stderr).rstrip()
+
+
+# Dagster step -> stage of the breakdown in README.md ("Performance").
 STAGES = (
     ("ingest", ("raw_extracts",)),
     ("checks", ("gx_",)),
@@ -349,6 +380,7 @@ class SizeResult:
     floor_peak_rss_mb: float | None = None
     floor_exit_code: int | None = None
     floor_runs_seconds: list[float] = field(default_factory=list)
+    floor_equals_pipeline: bool | None = None  # --check: every table agrees
     errors: list[str] = field(default_factory=list)
 
 
@@ -422,7 +454,7 @@ def print_table(results: list[SizeResult]) -> None:
                     print(f"  {name:<{width}}  {seconds:8.2f}")
 
 
-def write_json(results: list[SizeResult], path: Path) -> None:
+def write_json(results: list[SizeResult], path: Path, policy: Path | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -434,6 +466,7 @@ def write_json(results: list[SizeResult], path: Path) -> None:
             "duckdb_memory_limit": os.environ.get("QUOTA_DUCKDB_MEMORY_LIMIT"),
         },
         "seed": SEED,
+        "policy": str(policy) if policy else os.environ.get("QUOTA_POLICY", "planning_policy.yaml"),
         "rss": "peak of the summed VmRSS of the process tree, sampled every 50 ms",
         "results": [asdict(result) for result in results],
     }
@@ -452,7 +485,14 @@ def _report_failure(what: str, measured: Measured, result: SizeResult) -> None:
 
 
 def bench_size(
-    size: int, *, repeat: int, keep: bool, skip_pipeline: bool, timeout: float
+    size: int,
+    *,
+    repeat: int,
+    keep: bool,
+    skip_pipeline: bool,
+    timeout: float,
+    policy: Path | None = None,
+    check: bool = False,
 ) -> SizeResult:
     """Generate (once) and measure one size; each attempt starts from an empty bench/out:
     the first night into it, then the nightly run on what the first one published, then
@@ -475,11 +515,15 @@ def bench_size(
         out.mkdir(parents=True)
         try:
             for night in NIGHTS if run_pipeline_too else ():
-                run_pipeline_too = _pipeline_attempt(extracts, out, timeout, label, night, result)
+                run_pipeline_too = _pipeline_attempt(
+                    extracts, out, timeout, label, night, result, policy
+                )
                 if not run_pipeline_too:
                     break
             if run_floor_too:
-                run_floor_too = _floor_attempt(extracts, out, timeout, label, result)
+                run_floor_too = _floor_attempt(extracts, out, timeout, label, result, policy)
+            if check and attempt == repeat and run_pipeline_too and run_floor_too:
+                _check_attempt(out, timeout, result)
         finally:
             if not keep:
                 shutil.rmtree(out, ignore_errors=True)
@@ -489,11 +533,28 @@ def bench_size(
     return result
 
 
+def _check_attempt(out: Path, timeout: float, result: SizeResult) -> None:
+    ok, report = check_floor(out, timeout)
+    result.floor_equals_pipeline = ok
+    print(f"  floor = pipeline: {'yes' if ok else 'NO'}")
+    for line in report.splitlines():
+        if not line.lstrip().startswith("sums:"):
+            print(f"    | {line}")
+    if not ok:
+        result.errors.append("floor differs from the pipeline")
+
+
 def _pipeline_attempt(
-    extracts: Path, out: Path, timeout: float, label: str, night: str, result: SizeResult
+    extracts: Path,
+    out: Path,
+    timeout: float,
+    label: str,
+    night: str,
+    result: SizeResult,
+    policy: Path | None = None,
 ) -> bool:
     """One measured pipeline run; keeps the fastest. False when it failed (no retry)."""
-    pipeline = run_pipeline(extracts, out, timeout, night=night)
+    pipeline = run_pipeline(extracts, out, timeout, night=night, policy=policy)
     kept: NightResult = getattr(result, night)
     kept.exit_code = pipeline.exit_code
     if not pipeline.ok:
@@ -515,10 +576,15 @@ def _pipeline_attempt(
 
 
 def _floor_attempt(
-    extracts: Path, out: Path, timeout: float, label: str, result: SizeResult
+    extracts: Path,
+    out: Path,
+    timeout: float,
+    label: str,
+    result: SizeResult,
+    policy: Path | None = None,
 ) -> bool:
     """One measured floor run; keeps the fastest. False when it failed (no retry)."""
-    floor = run_floor(extracts, out, timeout)
+    floor = run_floor(extracts, out, timeout, policy)
     result.floor_exit_code = floor.exit_code
     if not floor.ok:
         _report_failure("floor", floor, result)
@@ -563,6 +629,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--timeout", type=float, default=3600.0, help="seconds per command (default 3600)"
     )
+    parser.add_argument(
+        "--policy",
+        type=Path,
+        help="policy YAML for the pipeline and the floor (default: QUOTA_POLICY, else"
+        " planning_policy.yaml), e.g. one with allocation.targets_basis: allocated",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="after the last run of each size, compare the floor's tables with the pipeline's",
+    )
     arguments = parser.parse_args(argv)
     if any(size < 1 for size in arguments.sizes):
         parser.error("sizes must be positive numbers of accounts")
@@ -575,6 +652,11 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    policy = arguments.policy.resolve() if arguments.policy else None
+    if policy is not None and not policy.is_file():
+        parser.error(f"--policy {arguments.policy}: no such file")
+    if arguments.check and arguments.skip_pipeline:
+        parser.error("--check needs the pipeline's tables: drop --skip-pipeline")
     if not Path("/proc/self/status").is_file():
         print("run_bench: needs Linux /proc to sample memory", file=sys.stderr)
         return 2
@@ -586,11 +668,13 @@ def main(argv: list[str] | None = None) -> int:
             keep=arguments.keep,
             skip_pipeline=arguments.skip_pipeline,
             timeout=arguments.timeout,
+            policy=policy,
+            check=arguments.check,
         )
         for size in arguments.sizes
     ]
     print_table(results)
-    write_json(results, RESULTS_FILE)
+    write_json(results, RESULTS_FILE, policy)
     print(f"\nwritten: {RESULTS_FILE.relative_to(REPO_ROOT)}")
     return 1 if any(result.errors for result in results) else 0
 

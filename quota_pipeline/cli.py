@@ -1,4 +1,4 @@
-"""quota-pipeline: the headless entry point (run, generate), as CONTRACT.md section 5 says.
+"""quota-pipeline: the headless entry point (run, generate), as docs/contract.md section 5 says.
 
 Exit codes: 0 published; 1 a blocking check failed or the run broke (the published
 warehouse is unchanged); 2 bad usage or unreadable input, with a one-line reason. A user's
@@ -38,7 +38,13 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--sellers", type=_positive, default=None)
     generate.add_argument("--seed", type=int, default=7)
     generate.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    generate.add_argument(
+        "--no-overrides",
+        action="store_true",
+        help="leave out the optional target_overrides extract (the eight required ones only)",
+    )
     _analysis_parsers(commands)
+    _scenario_parsers(commands)
     return parser
 
 
@@ -52,6 +58,7 @@ def _analysis_parsers(commands: argparse._SubParsersAction) -> None:
     query.add_argument("--output", type=Path, help="file to export to (stdout for csv/json)")
     query.add_argument("--max-rows", type=_positive, default=100, help="rows a table shows")
     query.add_argument("--warehouse", type=Path, help="published DuckDB file (QUOTA_WAREHOUSE)")
+    query.add_argument("--scenario", metavar="NAME", help="query a what-if scenario's file instead")
     tables = commands.add_parser("tables", help="published tables, row counts, descriptions")
     tables.add_argument("--warehouse", type=Path, help="published DuckDB file (QUOTA_WAREHOUSE)")
     tables.add_argument("--views", action="store_true", help="count the rows of views too")
@@ -64,6 +71,20 @@ def _analysis_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 ANALYSIS_COMMANDS = ("query", "tables", "rollback")
+SCENARIO_COMMANDS = ("whatif", "scenarios")
+
+
+def _scenario_parsers(commands: argparse._SubParsersAction) -> None:
+    """whatif and scenarios: what-if scenarios on the published run (quota_pipeline/scenarios)."""
+    whatif = commands.add_parser(
+        "whatif", help="a what-if scenario: the published run's inputs with CHANGES.yaml applied"
+    )
+    whatif.add_argument("changes", type=Path, help="CHANGES.yaml (quotas, account_owners, ...)")
+    whatif.add_argument("--name", help="scenario name (wins over the file's name:)")
+    whatif.add_argument("--warehouse", type=Path, help="published DuckDB file (QUOTA_WAREHOUSE)")
+    whatif.add_argument("--policy", type=Path, help="planning policy YAML (QUOTA_POLICY)")
+    scenarios = commands.add_parser("scenarios", help="list the what-if scenarios computed so far")
+    scenarios.add_argument("--warehouse", type=Path, help="published DuckDB file (QUOTA_WAREHOUSE)")
 
 
 def _positive(text: str) -> int:
@@ -85,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from quota_pipeline.analysis import cli_commands
 
             return getattr(cli_commands, arguments.command)(arguments)
+        if arguments.command in SCENARIO_COMMANDS:
+            from quota_pipeline.scenarios import cli as scenario_commands
+
+            return getattr(scenario_commands, arguments.command)(arguments)
         return _generate(arguments)
     except QuotaPipelineError as error:
         print(f"quota-pipeline: {error}", file=sys.stderr)
@@ -140,6 +165,8 @@ def _generate(arguments: argparse.Namespace) -> int:
                 seed=arguments.seed,
                 fmt=arguments.format,
                 corporate_currency=policy.corporate_currency,
+                overrides=not arguments.no_overrides,
+                policy=policy,
             )
         except OSError as error:
             raise UsageError(f"{arguments.out}: cannot write ({error.strerror})") from None

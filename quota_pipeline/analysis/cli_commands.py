@@ -27,6 +27,10 @@ def _paths(arguments: argparse.Namespace) -> tuple[Path, Path]:
 
 def query(arguments: argparse.Namespace) -> int:
     warehouse, ops_db = _paths(arguments)
+    if getattr(arguments, "scenario", None):
+        from quota_pipeline.scenarios.run import scenario_file
+
+        warehouse = scenario_file(warehouse, arguments.scenario)
     opened = open_read_only(warehouse, ops_db)
     with opened.connection as con:
         if not opened.ops_attached and ops_db.exists():
@@ -104,4 +108,10 @@ def rollback(arguments: argparse.Namespace) -> int:
         f"(published {result.restored.published_at:%Y-%m-%d %H:%M:%S} UTC); "
         f"logged as {result.record_id}"
     )
+    restored = " and ".join(result.artifacts)
+    if restored:
+        print(f"restored {restored} of run {result.restored.run_id}")
+    else:
+        print(f"run {result.restored.run_id} kept no report or dbt docs: both left as they were")
+    print(f"published run: {result.restored.run_id}")
     return 0

@@ -6,9 +6,16 @@ Both are built in the build folder, so a failure there publishes nothing, like a
 """
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    FreshnessPolicy,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from quota_pipeline.analysis.dbt_docs import (
     describe_build,
@@ -18,7 +25,10 @@ from quota_pipeline.analysis.dbt_docs import (
     stamp_docs,
 )
 from quota_pipeline.analysis.report import build_report
+from quota_pipeline.analysis.report.outlook import DesignBand
 from quota_pipeline.asset_keys import BUILD_FILE_KEY, DBT_DOCS_KEY, REPORT_KEY, WAREHOUSE_KEY
+from quota_pipeline.errors import QuotaPipelineError
+from quota_pipeline.policy import load_policy
 from quota_pipeline.publish.build import (
     BUILD_DOCS_NAME,
     BUILD_REPORT_NAME,
@@ -27,9 +37,11 @@ from quota_pipeline.publish.build import (
     publish_build,
     start_build,
 )
-from quota_pipeline.publish.retention import list_history, prune_reports
+from quota_pipeline.publish.opsdb import record_run
+from quota_pipeline.publish.retention import keep_artifacts, list_history, prune_reports
 from quota_pipeline.resources import QuotaPipelineResource
-from quota_pipeline.settings import DBT_PROJECT_DIR
+from quota_pipeline.settings import DBT_PROJECT_DIR, Settings
+from quota_pipeline.warehouse.engines import active_engine
 
 TOP_RISKS_SQL = """
 select period, seller_id, risk_level, quota, recommended_quota,
@@ -51,6 +63,17 @@ def build_file(quota: QuotaPipelineResource) -> MaterializeResult:
     return MaterializeResult(metadata={"path": MetadataValue.path(str(path))})
 
 
+def published_freshness() -> FreshnessPolicy | None:
+    """Dagster's own freshness for the published warehouse: stale when it was not
+    published for the policy's stale_after_hours, so the UI shows it without a sensor.
+    None when the policy cannot be read now (the run itself then says why, in one line)."""
+    try:
+        hours = load_policy(Settings.from_env().policy_file).stale_after_hours
+    except QuotaPipelineError:
+        return None
+    return FreshnessPolicy.time_window(fail_window=timedelta(hours=hours))
+
+
 def warehouse_asset(upstream: list[AssetKey]):  # noqa: ANN201 - a Dagster asset definition
     """The publish asset; it depends on every table the run builds."""
 
@@ -59,6 +82,7 @@ def warehouse_asset(upstream: list[AssetKey]):  # noqa: ANN201 - a Dagster asset
         deps=upstream,
         group_name="publish",
         description="Atomically replaces the published warehouse with this run's build file.",
+        freshness_policy=published_freshness(),
     )
     def warehouse(
         context: AssetExecutionContext, quota: QuotaPipelineResource
@@ -71,9 +95,12 @@ def warehouse_asset(upstream: list[AssetKey]):  # noqa: ANN201 - a Dagster asset
             ).fetchall()
             top_risks = con.execute(TOP_RISKS_SQL).fetchall()
         keep = quota.policy.keep_published_runs
+        publish_engine(context)
         published = publish_build(quota.settings, run_id=context.run_id, keep_published_runs=keep)
         artifacts = publish_artifacts(quota.settings, datetime.now(UTC).strftime("%Y%m%dT%H%M%S"))
         prune_reports(published.parent / "reports", keep)
+        keep_artifacts(published, context.run_id)  # rollback restores them too
+        record_published_run(context, quota.settings)
         kept = list_history(published)
         context.log.info(f"published {published}; {len(kept)} runs kept for rollback")
         return MaterializeResult(
@@ -100,6 +127,29 @@ def warehouse_asset(upstream: list[AssetKey]):  # noqa: ANN201 - a Dagster asset
     return warehouse
 
 
+def publish_engine(context: AssetExecutionContext) -> None:
+    """PostgreSQL: this run's schemas replace the published ones in one transaction, just
+    before the file rename (an engine that refuses stops the run with nothing published).
+    Spark replaced its tables as the steps ran; DuckDB has no engine here."""
+    engine = active_engine()
+    if engine is not None:
+        engine.publish(context.run_id)
+        context.log.info(f"{engine.name}: run {context.run_id} published")
+
+
+def record_published_run(context: AssetExecutionContext, settings: Settings) -> None:
+    """The run's run_log row, written by the run itself as it publishes: a run launched
+    any way (UI, schedule, a Python script, a job of the user's own) is on record even where
+    no sensor runs. The CLI and the sensors upsert the same row later (finish time,
+    fingerprint). A locked operations database costs the row, never the publish."""
+    from quota_pipeline.automation.run_log import summarise_run
+
+    try:
+        record_run(settings.ops_db, summarise_run(context.instance, context.run_id, "success"))
+    except Exception as error:
+        context.log.warning(f"run_log row not written ({type(error).__name__}: {error})")
+
+
 def markdown_table(columns: list[str], rows: list[tuple[object, ...]]) -> MetadataValue:
     """A markdown table for the Dagster UI; pipes in values are escaped."""
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
@@ -123,6 +173,7 @@ def report_asset(upstream: list[AssetKey]):  # noqa: ANN201 - a Dagster asset de
         context: AssetExecutionContext, quota: QuotaPipelineResource
     ) -> MaterializeResult:
         settings = quota.settings
+        design = quota.policy.outlook.attainment_design
         result = build_report(
             settings.build_file,
             settings.warehouse,
@@ -130,6 +181,7 @@ def report_asset(upstream: list[AssetKey]):  # noqa: ANN201 - a Dagster asset de
             generated_at=datetime.now(UTC).replace(tzinfo=None),
             run_id=context.run_id,
             cache_dir=settings.warehouse.parent / ".cache",
+            design=DesignBand(design.min, design.max),
         )
         context.log.info(f"planning report for {result.period} built in {result.seconds:.1f} s")
         return MaterializeResult(

@@ -21,7 +21,14 @@ from dagster_dbt import (
 )
 
 from quota_pipeline.resources import QuotaPipelineResource
-from quota_pipeline.transform.project import dbt_environment, dbt_project, dbt_vars, ensure_manifest
+from quota_pipeline.transform.project import (
+    DBT_TARGET,
+    dbt_environment,
+    dbt_project,
+    dbt_vars,
+    ensure_manifest,
+)
+from quota_pipeline.transform.stamp import dbt_build_digest, record_stamp
 from quota_pipeline.warehouse.engines import active_engine
 from quota_pipeline.warehouse.sync import copy_models_back, ship_raw
 
@@ -99,17 +106,35 @@ def dbt_models(
     os.environ.update(dbt_environment(quota.settings.build_file))
     # postgres / spark: the engine gets raw.* and dq.* first, and the embedded build file
     # gets the marts back after a passing build; duckdb (None) builds in place as before.
+    # PostgreSQL builds into <schema>__next (published together by the publish step).
     engine = active_engine()
     if engine is not None:
+        engine.start_run(context.run_id)
         shipped = ship_raw(engine, quota.settings.build_file)
         context.log.info(f"{shipped} raw/dq tables shipped to {engine.name}")
+    variables = dbt_vars(quota.policy, engine.build_vars() if engine is not None else None)
+    # The stamp a scenario checks before it keeps a published table (transform/stamp.py):
+    # only a complete DuckDB build in place has one; any other build removes it first.
+    stamp = _build_stamp(context, quota, engine is None)
+    record_stamp(quota.settings.build_file, None)
     invocation = dbt.cli(
         # Unit tests and sql_invariant tests check the SQL, not the night's data, and
         # covered_by_gx_raw_suite tests repeat a GX rule: the test suite runs them all.
-        ["build", "--vars", dbt_vars(quota.policy), *NIGHTLY_ARTIFACTS, *NIGHTLY_EXCLUDES],
+        ["build", "--vars", variables, *NIGHTLY_ARTIFACTS, *NIGHTLY_EXCLUDES],
         context=context,
         target_path=run_target_path(quota.settings.build_dir),
     )
     yield from invocation.stream()
+    record_stamp(quota.settings.build_file, stamp)
     if engine is not None:
         copy_models_back(engine, quota.settings.build_file)
+
+
+def _build_stamp(
+    context: AssetExecutionContext, quota: QuotaPipelineResource, in_place: bool
+) -> str | None:
+    """The build's dbt digest, or None when its models are not all built here by DuckDB."""
+    complete = set(context.selected_asset_keys) >= set(context.assets_def.keys)
+    if not (in_place and complete and DBT_TARGET == "duckdb"):
+        return None
+    return dbt_build_digest(quota.policy, quota.settings.build_file.stem)

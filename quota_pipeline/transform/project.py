@@ -12,7 +12,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from importlib.metadata import version as installed_version
 from pathlib import Path
@@ -64,8 +64,9 @@ def dbt_resource() -> NightlyDbtCliResource:
     )
 
 
-def dbt_vars(policy: Policy) -> str:
-    return json.dumps(policy.dbt_vars(), sort_keys=True)
+def dbt_vars(policy: Policy, engine_vars: Mapping[str, str] | None = None) -> str:
+    """The policy's vars for dbt, plus the engine's (PostgreSQL: the build schema suffix)."""
+    return json.dumps({**policy.dbt_vars(), **(engine_vars or {})}, sort_keys=True)
 
 
 def dbt_environment(build_file: Path) -> dict[str, str]:
