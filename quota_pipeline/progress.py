@@ -18,6 +18,9 @@ from rich.table import Table
 # here too so that importing this module does not import Dagster.
 STEP_EVENTS_LOGGER = "quota_pipeline.step_events"
 
+# risk.quota_risk's levels, least to most severe (docs/contract.md section 3)
+RISK_LEVELS = ("low", "medium", "high", "critical")
+
 STEP_NAMES = {
     "publish__build_file": "build file",
     "dbt_models": "dbt build (staging, marts, tests)",
@@ -106,13 +109,17 @@ class Progress:
             rows += [
                 ("rows loaded", f"{outcome.rows_in:,}"),
                 ("rows quarantined", f"{outcome.rows_quarantined:,}"),
+                # failed checks of severity ERROR (a blocking one stops the publish) apart
+                # from warnings (failed WARN checks: drift), which never stop it
                 ("checks failed", f"{outcome.checks_failed:,}"),
             ]
-        rows += [
-            (f"sellers {level}", f"{outcome.risk_levels.get(level, 0):,}")
-            for level in ("low", "medium", "high", "critical")
-            if outcome.risk_levels
-        ]
+            warned = getattr(outcome, "checks_warned", None)
+            if warned is not None:
+                rows.append(("check warnings", f"{warned:,}"))
+        if outcome.risk_levels:
+            # risk.quota_risk has one row per seller and period: a seller counts once per
+            # period it has a quota in
+            rows.append(("seller-periods by risk level", risk_level_counts(outcome.risk_levels)))
         rows.append(("warehouse", str(outcome.warehouse)))
         rows.append(("published run" if outcome.skipped else "run id", outcome.run_id or "-"))
         if outcome.log_file is not None:
@@ -120,6 +127,11 @@ class Progress:
         self.table(
             "quota-pipeline run", rows, footer=f"{outcome.seconds:.1f} s - {outcome.message}"
         )
+
+
+def risk_level_counts(levels: dict[str, int]) -> str:
+    """``low 254, medium 31, high 12, critical 3``: every level, zeros included, in order."""
+    return ", ".join(f"{level} {levels.get(level, 0):,}" for level in RISK_LEVELS)
 
 
 def _status(outcome: Any) -> str:

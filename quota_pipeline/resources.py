@@ -13,8 +13,8 @@ import duckdb
 from dagster import ConfigurableResource
 
 from quota_pipeline.policy import Policy, load_policy
-from quota_pipeline.publish.build import connect
 from quota_pipeline.settings import Settings
+from quota_pipeline.warehouse.duckdb_files import connect
 
 
 class QuotaPipelineResource(ConfigurableResource):

@@ -1,4 +1,5 @@
-"""Shared fixtures: the repository's policy, small extract folders, isolated run paths."""
+"""Shared fixtures: the repository's policy, small extract folders, isolated run paths, and
+two real published runs. Paths and the CLI helper live in support.py."""
 
 from __future__ import annotations
 
@@ -6,16 +7,15 @@ import shutil
 from pathlib import Path
 
 import pytest
+from support import POLICY_FILE, SMALL_FIXTURE
+from two_published_runs import PublishedRuns, publish_two_runs
 
 from quota_pipeline.policy import Policy, load_policy
-
-REPO = Path(__file__).resolve().parent.parent
-SMALL_FIXTURE = REPO / "tests" / "fixtures" / "small"
 
 
 @pytest.fixture(scope="session")
 def policy() -> Policy:
-    return load_policy(REPO / "planning_policy.yaml")
+    return load_policy(POLICY_FILE)
 
 
 @pytest.fixture
@@ -38,5 +38,11 @@ def run_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     monkeypatch.setenv("QUOTA_WAREHOUSE", str(paths["warehouse"]))
     monkeypatch.setenv("QUOTA_OPS_DB", str(paths["ops_db"]))
     monkeypatch.setenv("DAGSTER_HOME", str(paths["dagster_home"]))
-    monkeypatch.setenv("QUOTA_POLICY", str(REPO / "planning_policy.yaml"))
+    monkeypatch.setenv("QUOTA_POLICY", str(POLICY_FILE))
     return paths
+
+
+@pytest.fixture(scope="session")
+def published_runs(tmp_path_factory: pytest.TempPathFactory) -> PublishedRuns:
+    """Two real published runs of generated extracts, once per session (two_published_runs.py)."""
+    return publish_two_runs(tmp_path_factory.mktemp("published"))

@@ -1,6 +1,7 @@
 """The Definitions load, and show the whole graph the UI must show."""
 
 from dagster import AssetKey
+from support import REPO
 
 from quota_pipeline.definitions import defs
 from quota_pipeline.ingest.specs import EXTRACT_NAMES
@@ -58,11 +59,10 @@ def test_workspace_yaml_loads_the_same_definitions(tmp_path):
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
     dagster = Path(sys.executable).with_name("dagster")
     result = subprocess.run(
         [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=root,
+        cwd=REPO,
         capture_output=True,
         text=True,
         env={**os.environ, "DAGSTER_HOME": str(tmp_path)},

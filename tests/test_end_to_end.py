@@ -11,19 +11,16 @@ import csv
 import hashlib
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from support import cli
 
 from quota_pipeline.generate.synthetic import generate_extracts
 from quota_pipeline.ingest.specs import EXTRACT_NAMES
 
 pytestmark = pytest.mark.slow
-
-REPO = Path(__file__).resolve().parent.parent
-CLI = Path(sys.executable).with_name("quota-pipeline")
 
 CONTRACT_TABLES = {
     "dq.quarantine": "extract source_line record_key reason loaded_at",
@@ -56,9 +53,8 @@ def env(run_env) -> dict[str, str]:
 
 
 def run_cli(*arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(CLI), *arguments], capture_output=True, text=True, env=os.environ.copy(), timeout=600
-    )
+    """The CLI with this process's environment (run_env points its paths into tmp_path)."""
+    return cli(os.environ, *arguments)
 
 
 def digest(path: Path) -> str:

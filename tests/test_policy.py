@@ -2,15 +2,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import POLICY_FILE
 
 from quota_pipeline.errors import PolicyError
 from quota_pipeline.policy import load_policy
 
-REPO = Path(__file__).resolve().parent.parent
-
 
 def _write(tmp_path: Path, change: dict) -> Path:
-    document = yaml.safe_load((REPO / "planning_policy.yaml").read_text())
+    document = yaml.safe_load(POLICY_FILE.read_text())
     document.update(change)
     path = tmp_path / "policy.yaml"
     path.write_text(yaml.safe_dump(document))
@@ -54,7 +53,7 @@ def test_invalid_policy_names_the_key(tmp_path, change, expected):
 
 
 def test_missing_key_is_named(tmp_path):
-    document = yaml.safe_load((REPO / "planning_policy.yaml").read_text())
+    document = yaml.safe_load(POLICY_FILE.read_text())
     del document["quota_rounding"]
     path = tmp_path / "policy.yaml"
     path.write_text(yaml.safe_dump(document))
@@ -78,7 +77,7 @@ def test_missing_file(tmp_path):
 
 
 def _allocation(**change) -> dict:
-    document = yaml.safe_load((REPO / "planning_policy.yaml").read_text())
+    document = yaml.safe_load(POLICY_FILE.read_text())
     return {"allocation": {**document["allocation"], **change}}
 
 
@@ -108,7 +107,7 @@ def test_invalid_allocation_names_the_key(tmp_path, change, expected):
 
 
 def test_missing_allocation_key_is_named(tmp_path):
-    document = yaml.safe_load((REPO / "planning_policy.yaml").read_text())
+    document = yaml.safe_load(POLICY_FILE.read_text())
     del document["allocation"]["method"]
     path = tmp_path / "policy.yaml"
     path.write_text(yaml.safe_dump(document))

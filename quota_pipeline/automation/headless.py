@@ -21,9 +21,9 @@ from quota_pipeline.automation.fingerprint import input_fingerprint
 from quota_pipeline.automation.preflight import preflight
 from quota_pipeline.automation.run_start import started_run
 from quota_pipeline.errors import QuotaPipelineError, UsageError
-from quota_pipeline.publish.build import connect
 from quota_pipeline.publish.opsdb import RunRecord, last_published_fingerprint, record_run
 from quota_pipeline.settings import Settings
+from quota_pipeline.warehouse.duckdb_files import connect
 
 # Dagster instantiates only the loggers named in run config: the console log (into the
 # run's log file) and the step events the terminal's progress display listens to.
@@ -151,9 +151,9 @@ def _execute(
     from dagster import DagsterInstance
 
     from quota_pipeline.automation.jobs import NIGHTLY_JOB_NAME
+    from quota_pipeline.automation.run_alerts import raise_run_alerts, raise_stale_alert
     from quota_pipeline.automation.run_log import first_failure, is_refusal, summarise_run
     from quota_pipeline.definitions import defs
-    from quota_pipeline.quality.run_alerts import raise_run_alerts, raise_stale_alert
 
     job = defs.resolve_job_def(NIGHTLY_JOB_NAME)
     # What start-up loaded (definitions, the dbt manifest, Dagster's and dbt's modules) lives
@@ -223,7 +223,7 @@ def _risk_levels(warehouse: Path) -> dict[str, int]:
 def _record_refused(settings: Settings, started: datetime, message: str) -> None:
     """A run refused at preflight is still a run the operators must see, and be alerted
     on: a changed CRM export is the most common nightly failure."""
-    from quota_pipeline.quality.run_alerts import raise_refused_alert
+    from quota_pipeline.automation.run_alerts import raise_refused_alert
 
     record = RunRecord.without_dagster("refused", started, message)
     with suppress(OSError, QuotaPipelineError):

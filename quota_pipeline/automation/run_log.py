@@ -1,7 +1,10 @@
-"""Summarise a finished Dagster run into a run_log row (rows in, quarantined, checks failed).
+"""Summarise a finished Dagster run into a run_log row (rows in, quarantined, checks failed,
+warnings).
 
 Shared by the headless CLI and the run-status sensor, so a run looks the same in the
-operations database however it was launched.
+operations database however it was launched. A failed check of severity ERROR counts as
+failed (a blocking one stopped the run); a failed WARN check (drift against the last
+published run) counts as a warning, which never stops a publish.
 """
 
 from __future__ import annotations
@@ -28,11 +31,16 @@ def summarise_run(
         rows_in += int(getattr(metadata.get("dagster/row_count"), "value", 0) or 0)
         rows_quarantined += int(getattr(metadata.get("quarantined"), "value", 0) or 0)
     checks_failed = 0
+    checks_warned = 0
     for record in instance.get_records_for_run(
         run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
     ).records:
         evaluation = record.event_log_entry.dagster_event.event_specific_data
-        if not evaluation.passed:
+        if evaluation.passed:
+            continue
+        if evaluation.severity == AssetCheckSeverity.WARN:
+            checks_warned += 1
+        else:
             checks_failed += 1
     if message is None and status != "success":
         message = first_failure(instance, run_id)
@@ -47,6 +55,7 @@ def summarise_run(
         rows_in=rows_in,
         rows_quarantined=rows_quarantined,
         checks_failed=checks_failed,
+        checks_warned=checks_warned,
         message=message,
     )
 

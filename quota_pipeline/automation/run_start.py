@@ -26,7 +26,6 @@ import duckdb
 
 from quota_pipeline.automation.alerts import ERROR, Alert, Channels, Delivery, raise_all
 from quota_pipeline.errors import QuotaPipelineError, RunInProgressError
-from quota_pipeline.publish.build import run_lock
 from quota_pipeline.publish.opsdb import (
     ABANDONED,
     RunRecord,
@@ -35,6 +34,7 @@ from quota_pipeline.publish.opsdb import (
     running_runs,
 )
 from quota_pipeline.settings import Settings
+from quota_pipeline.warehouse.duckdb_files import run_lock
 
 LOGGER = logging.getLogger("quota_pipeline.run_start")
 STEP_STARTED = re.compile(r'Started execution of step "([^"]+)"')
@@ -53,7 +53,7 @@ def started_run(settings: Settings, started: datetime) -> Iterator[str]:
     """
     with ExitStack() as stack:
         try:
-            stack.enter_context(run_lock(settings))
+            stack.enter_context(run_lock(settings.build_dir, guarded=settings.warehouse))
         except RunInProgressError as error:
             _record_quietly(settings, RunRecord.without_dagster("refused", started, str(error)))
             raise

@@ -20,17 +20,17 @@ from dagster import (
 )
 
 from quota_pipeline.automation.alerts import Channels, next_cursor, raise_all
-from quota_pipeline.automation.run_log import first_failure, is_refusal, summarise_run
-from quota_pipeline.automation.run_start import close_abandoned
-from quota_pipeline.policy import load_policy
-from quota_pipeline.publish.opsdb import record_run
-from quota_pipeline.quality.run_alerts import (
+from quota_pipeline.automation.run_alerts import (
     alerts_for_runs,
     delivery,
     finished_runs_after,
     raise_run_alerts,
     raise_stale_alert,
 )
+from quota_pipeline.automation.run_log import first_failure, is_refusal, summarise_run
+from quota_pipeline.automation.run_start import close_abandoned
+from quota_pipeline.policy import load_policy
+from quota_pipeline.publish.opsdb import record_run
 from quota_pipeline.settings import Settings
 
 

@@ -32,7 +32,6 @@ from quota_pipeline.policy import load_policy
 from quota_pipeline.publish.build import (
     BUILD_DOCS_NAME,
     BUILD_REPORT_NAME,
-    connect,
     publish_artifacts,
     publish_build,
     start_build,
@@ -41,6 +40,7 @@ from quota_pipeline.publish.opsdb import record_run
 from quota_pipeline.publish.retention import keep_artifacts, list_history, prune_reports
 from quota_pipeline.resources import QuotaPipelineResource
 from quota_pipeline.settings import DBT_PROJECT_DIR, Settings
+from quota_pipeline.warehouse.duckdb_files import connect
 from quota_pipeline.warehouse.engines import active_engine
 
 TOP_RISKS_SQL = """

@@ -9,36 +9,17 @@ new one. Nothing here imports Dagster: the CLI, the assets and the tests share i
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-import duckdb
-
-from quota_pipeline.errors import RunInProgressError
 from quota_pipeline.publish.retention import keep_in_history
-from quota_pipeline.settings import Settings, duckdb_memory_limit, duckdb_threads
+from quota_pipeline.settings import Settings
+from quota_pipeline.warehouse.duckdb_files import connect, fsync_dir
 
 # What a run prepares beside its build file and publishes with it (report, dbt docs).
 BUILD_REPORT_NAME = "report.html"
 BUILD_DOCS_NAME = "docs"
-
-
-def engine_config() -> dict[str, Any]:
-    """The pipeline's DuckDB settings (threads, memory limit), shared by every connection."""
-    return {"threads": duckdb_threads(), "memory_limit": duckdb_memory_limit()}
-
-
-def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with the pipeline's engine settings."""
-    config: dict[str, Any] = engine_config()
-    if not read_only:
-        config["temp_directory"] = str(path.parent / ".tmp")
-    return duckdb.connect(str(path), read_only=read_only, config=config)
 
 
 def start_build(settings: Settings) -> Path:
@@ -75,7 +56,7 @@ def publish_build(
         raise RuntimeError(f"{wal}: build file still has a write-ahead log; not published")
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     os.replace(build, settings.warehouse)
-    _fsync_dir(settings.warehouse.parent)
+    fsync_dir(settings.warehouse.parent)
     if run_id is not None and keep_published_runs is not None:
         # Linked only once published: a run killed before the rename must not leave a
         # history entry that `rollback` would take for the newest published run.
@@ -114,35 +95,3 @@ def publish_artifacts(settings: Settings, stamp: str) -> dict[str, Path]:
         shutil.rmtree(retired, ignore_errors=True)
         published["docs"] = target / "index.html"
     return published
-
-
-def _fsync_dir(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-@contextmanager
-def run_lock(settings: Settings) -> Iterator[None]:
-    """Hold the build folder's lock for one run; a second run is refused, never queued."""
-    settings.build_dir.mkdir(parents=True, exist_ok=True)
-    lock_path = settings.build_dir / "run.lock"
-    with lock_path.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise RunInProgressError(
-                f"{settings.warehouse}: a run is already in progress ({holder}); try again later"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

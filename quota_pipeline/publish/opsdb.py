@@ -34,6 +34,9 @@ alter table run_log add column if not exists fingerprint varchar;
 -- the process of a run on record as 'running' (docs/contract.md section 4 allows added
 -- columns): a row still 'running' whose process is gone was abandoned
 alter table run_log add column if not exists pid integer;
+-- failed WARN checks (drift), apart from checks_failed (severity ERROR); null in rows
+-- written before the two were told apart, when checks_failed counted both
+alter table run_log add column if not exists checks_warned integer;
 create table if not exists alerts (
     alert_id varchar primary key,
     run_id varchar,
@@ -62,6 +65,7 @@ class RunRecord:
     checks_failed: int | None = None
     message: str | None = None
     fingerprint: str | None = None
+    checks_warned: int | None = None
 
     @classmethod
     def without_dagster(
@@ -111,9 +115,9 @@ def record_run(path: Path, record: RunRecord) -> None:
         con.execute(
             """
             insert into run_log (run_id, started_at, finished_at, status, rows_in,
-                rows_quarantined, checks_failed, message, fingerprint)
+                rows_quarantined, checks_failed, message, fingerprint, checks_warned)
             values ($run_id, $started_at, $finished_at, $status, $rows_in,
-                $rows_quarantined, $checks_failed, $message, $fingerprint)
+                $rows_quarantined, $checks_failed, $message, $fingerprint, $checks_warned)
             on conflict (run_id) do update set
                 started_at = coalesce(excluded.started_at, run_log.started_at),
                 finished_at = coalesce(excluded.finished_at, run_log.finished_at),
@@ -122,7 +126,8 @@ def record_run(path: Path, record: RunRecord) -> None:
                 rows_quarantined = coalesce(excluded.rows_quarantined, run_log.rows_quarantined),
                 checks_failed = coalesce(excluded.checks_failed, run_log.checks_failed),
                 message = coalesce(excluded.message, run_log.message),
-                fingerprint = coalesce(excluded.fingerprint, run_log.fingerprint)
+                fingerprint = coalesce(excluded.fingerprint, run_log.fingerprint),
+                checks_warned = coalesce(excluded.checks_warned, run_log.checks_warned)
             """,
             {
                 "run_id": record.run_id,
@@ -134,6 +139,7 @@ def record_run(path: Path, record: RunRecord) -> None:
                 "checks_failed": record.checks_failed,
                 "message": record.message,
                 "fingerprint": record.fingerprint,
+                "checks_warned": record.checks_warned,
             },
         )
         if record.status in FRESH_STATUSES:

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from quota_pipeline.errors import UsageError
+from quota_pipeline.warehouse.duckdb_files import fsync_dir, run_lock
 
 HISTORY_DIR_NAME = "history"
 REPORT_SUFFIX = ".report.html"
@@ -212,11 +213,7 @@ def restore(entry: HistoryEntry, warehouse: Path, staging_dir: Path) -> Path:
     staged.unlink(missing_ok=True)
     _link_or_copy(str(entry.path), str(staged))
     os.replace(staged, warehouse)
-    descriptor = os.open(warehouse.parent, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    fsync_dir(warehouse.parent)
     return warehouse
 
 
@@ -240,15 +237,10 @@ class RollbackResult:
 
 def rollback(warehouse: Path, build_dir: Path, ops_db: Path, to: str | None) -> RollbackResult:
     """Restore a kept run over the published warehouse, under the run lock; log it."""
-    from quota_pipeline.publish.build import run_lock
     from quota_pipeline.publish.opsdb import RunRecord, record_run
-    from quota_pipeline.settings import Settings
 
     started = datetime.now(UTC).replace(tzinfo=None)
-    lock_settings = Settings(
-        extracts_dir=warehouse.parent, warehouse=warehouse, ops_db=ops_db, policy_file=warehouse
-    )
-    with run_lock(lock_settings):
+    with run_lock(build_dir, guarded=warehouse):
         current = published_run_id(warehouse)
         entry = choose_rollback(list_history(warehouse), current, to)
         if entry.run_id == current:

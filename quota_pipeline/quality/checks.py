@@ -29,7 +29,6 @@ from dagster import (
 
 from quota_pipeline.ingest.specs import EXTRACTS, ExtractSpec
 from quota_pipeline.policy import Policy
-from quota_pipeline.publish.build import connect
 from quota_pipeline.quality.runner import (
     SuiteOptions,
     SuiteOutcome,
@@ -47,6 +46,7 @@ from quota_pipeline.quality.suites import (
 )
 from quota_pipeline.resources import QuotaPipelineResource
 from quota_pipeline.settings import Settings
+from quota_pipeline.warehouse.duckdb_files import connect
 
 RAW_CHECK = "gx_raw_suite"
 DRIFT_CHECK = "gx_drift_suite"

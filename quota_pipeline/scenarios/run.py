@@ -27,7 +27,6 @@ import duckdb
 
 from quota_pipeline.errors import RunInProgressError, UsageError
 from quota_pipeline.policy import Policy, load_policy
-from quota_pipeline.publish.build import connect
 from quota_pipeline.risk.tables import RISK_TABLES, compute_all
 from quota_pipeline.scenarios.apply import Applied, apply_changes
 from quota_pipeline.scenarios.changes import ChangeSet, read_changes
@@ -47,6 +46,7 @@ from quota_pipeline.scenarios.compute import (
 )
 from quota_pipeline.settings import Settings
 from quota_pipeline.transform.stamp import dbt_build_digest, read_stamp, write_stamp
+from quota_pipeline.warehouse.duckdb_files import connect
 
 SCENARIO_FOLDER = "scenarios"
 # Schemas a nightly run writes from the dbt project and the risk step; a relation there that

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from quota_pipeline.publish.build import connect
+from quota_pipeline.warehouse.duckdb_files import connect
 from quota_pipeline.warehouse.engines import Warehouse, validate_name
 
 SHIPPED_SCHEMAS = ("raw", "dq")

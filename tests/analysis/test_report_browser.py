@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import PublishedRuns
+from two_published_runs import PublishedRuns
 
 from quota_pipeline.analysis.report import CHART_IDS
 from quota_pipeline.analysis.report.allocation import HEADING as ALLOCATION_HEADING

@@ -1,54 +1,31 @@
-"""Real local alert receivers: an HTTP server (webhook) and an SMTP server (aiosmtpd)."""
+"""Fixtures that start the local alert receivers (alert_receivers.py) and point QUOTA_ALERT_*
+at them."""
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
-
-SMTP_USER = "ops-bot"
-SMTP_PASSWORD = "s3cr3t-smtp-Pa55"
-WEBHOOK_TOKEN = "T000/B000/XXXXsecretXXXX"
-
-
-@dataclass
-class Webhook:
-    url: str
-    posts: list[dict] = field(default_factory=list)
-    fail_next: list[int] = field(default_factory=list)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    hook: Webhook
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        if self.hook.fail_next:
-            self.send_response(self.hook.fail_next.pop(0))
-            self.end_headers()
-            return
-        self.hook.posts.append(json.loads(body))
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *_args) -> None:
-        pass
+from alert_receivers import (
+    SMTP_PASSWORD,
+    SMTP_USER,
+    WEBHOOK_TOKEN,
+    Inbox,
+    Mailbox,
+    Webhook,
+    WebhookHandler,
+    authenticate,
+)
 
 
 @pytest.fixture(scope="module")
 def webhook_server() -> Iterator[Webhook]:
     hook = Webhook(url="")
-    handler = type("Handler", (_Handler,), {"hook": hook})
+    handler = type("Handler", (WebhookHandler,), {"hook": hook})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     hook.url = f"http://127.0.0.1:{server.server_port}/services/{WEBHOOK_TOKEN}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -65,33 +42,9 @@ def webhook(webhook_server: Webhook) -> Webhook:
     return webhook_server
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, _server, _session, envelope) -> str:  # noqa: N802 - aiosmtpd hook
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-def _authenticate(_server, _session, _envelope, mechanism, auth_data) -> AuthResult:
-    ok = (
-        isinstance(auth_data, LoginPassword)
-        and auth_data.login.decode() == SMTP_USER
-        and auth_data.password.decode() == SMTP_PASSWORD
-    )
-    return AuthResult(success=ok)
-
-
-@dataclass
-class Mailbox:
-    port: int
-    inbox: _Inbox
-
-
 @pytest.fixture(scope="module")
 def smtp_server() -> Iterator[Mailbox]:
-    inbox = _Inbox()
+    inbox = Inbox()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -99,7 +52,7 @@ def smtp_server() -> Iterator[Mailbox]:
         inbox,
         hostname="127.0.0.1",
         port=port,
-        authenticator=_authenticate,
+        authenticator=authenticate,
         auth_require_tls=False,
     )
     controller.start()

@@ -15,19 +15,16 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import SMTP_PASSWORD, WEBHOOK_TOKEN
+from alert_receivers import SMTP_PASSWORD, WEBHOOK_TOKEN
 from dagster import AssetKey, DagsterEventType, DagsterInstance, build_sensor_context
+from support import POLICY_FILE, SMALL_FIXTURE, cli
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
-CLI = Path(sys.executable).with_name("quota-pipeline")
 GX_CHECK = "gx_raw_suite"
 
 
@@ -39,7 +36,7 @@ def digest(path: Path) -> str:
 def broken_run(tmp_path_factory, webhook_server, smtp_server):
     root = tmp_path_factory.mktemp("alerting_run")
     extracts = root / "extracts"
-    shutil.copytree(REPO / "tests" / "fixtures" / "small", extracts)
+    shutil.copytree(SMALL_FIXTURE, extracts)
     targets = extracts / "account_targets.csv"
     lines = targets.read_text(encoding="utf-8").splitlines()
     blanked = [lines[0]] + [
@@ -56,7 +53,7 @@ def broken_run(tmp_path_factory, webhook_server, smtp_server):
         "QUOTA_WAREHOUSE": str(warehouse),
         "QUOTA_OPS_DB": str(root / "out" / "ops.duckdb"),
         "DAGSTER_HOME": str(root / "dagster_home"),
-        "QUOTA_POLICY": str(REPO / "planning_policy.yaml"),
+        "QUOTA_POLICY": str(POLICY_FILE),
         "QUOTA_ALERT_WEBHOOK_URL": webhook_server.url,
         "QUOTA_ALERT_SMTP_HOST": "127.0.0.1",
         "QUOTA_ALERT_SMTP_PORT": str(smtp_server.port),
@@ -68,13 +65,7 @@ def broken_run(tmp_path_factory, webhook_server, smtp_server):
     before = digest(warehouse)
     webhook_server.posts.clear()
     smtp_server.inbox.messages.clear()
-    result = subprocess.run(
-        [str(CLI), "run", "--extracts", str(extracts)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
+    result = cli(env, "run", "--extracts", str(extracts))
     return {
         "result": result,
         "env": env,

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 import pytest
-from conftest import SMTP_PASSWORD, WEBHOOK_TOKEN
+from alert_receivers import SMTP_PASSWORD, WEBHOOK_TOKEN
 
 from quota_pipeline.automation.alerts import (
     Alert,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from support import POLICY_FILE, SMALL_FIXTURE
+
 from quota_pipeline.automation.fingerprint import code_files, input_fingerprint
 from quota_pipeline.ingest.files import locate_extract
 from quota_pipeline.ingest.specs import EXTRACTS
 from quota_pipeline.settings import PROJECT_ROOT
-
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "small"
 
 
 def _fingerprint(folder: Path, policy: Path) -> str:
@@ -20,9 +20,9 @@ def _fingerprint(folder: Path, policy: Path) -> str:
 
 def _copy(tmp_path: Path, name: str) -> tuple[Path, Path]:
     folder = tmp_path / name
-    shutil.copytree(FIXTURE, folder)
+    shutil.copytree(SMALL_FIXTURE, folder)
     policy = tmp_path / f"{name}.yaml"
-    shutil.copy(PROJECT_ROOT / "planning_policy.yaml", policy)
+    shutil.copy(POLICY_FILE, policy)
     return folder, policy
 
 

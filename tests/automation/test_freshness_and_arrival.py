@@ -7,10 +7,10 @@ import os
 import shutil
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from dagster import DefaultSensorStatus, RunRequest, SkipReason
+from support import POLICY_FILE, SMALL_FIXTURE
 
 from quota_pipeline.asset_keys import WAREHOUSE_KEY
 from quota_pipeline.automation.arrival import SETTLE_SECONDS, arrival_request
@@ -18,14 +18,12 @@ from quota_pipeline.policy import load_policy
 from quota_pipeline.publish.opsdb import RunRecord, record_run
 from quota_pipeline.settings import Settings
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 def test_published_warehouse_declares_its_freshness():
     from quota_pipeline.definitions import defs
 
     spec = defs.resolve_assets_def(WAREHOUSE_KEY).specs_by_key[WAREHOUSE_KEY]
-    hours = load_policy(REPO / "planning_policy.yaml").stale_after_hours
+    hours = load_policy(POLICY_FILE).stale_after_hours
     assert spec.freshness_policy is not None
     assert spec.freshness_policy.fail_window.to_timedelta() == timedelta(hours=hours)
 
@@ -41,7 +39,7 @@ def test_arrival_sensor_is_registered_and_stopped_by_default():
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     extracts = tmp_path / "extracts"
-    shutil.copytree(REPO / "tests" / "fixtures" / "small", extracts)
+    shutil.copytree(SMALL_FIXTURE, extracts)
     settled = time.time() - SETTLE_SECONDS - 60
     for path in extracts.iterdir():
         os.utime(path, (settled, settled))
@@ -49,7 +47,7 @@ def settings(tmp_path) -> Settings:
         extracts_dir=extracts,
         warehouse=tmp_path / "out" / "warehouse.duckdb",
         ops_db=tmp_path / "out" / "ops.duckdb",
-        policy_file=REPO / "planning_policy.yaml",
+        policy_file=POLICY_FILE,
     )
 
 
@@ -71,6 +69,6 @@ def test_an_incomplete_or_unsettled_drop_waits(settings):
     (settings.extracts_dir / "quotas.csv").unlink()
     missing = arrival_request(settings, cursor=None)
     assert isinstance(missing, SkipReason) and "quotas" in missing.skip_message
-    shutil.copy(REPO / "tests" / "fixtures" / "small" / "quotas.csv", settings.extracts_dir)
+    shutil.copy(SMALL_FIXTURE / "quotas.csv", settings.extracts_dir)
     copying = arrival_request(settings, cursor=None)  # quotas.csv written just now
     assert isinstance(copying, SkipReason) and "waiting" in copying.skip_message

@@ -25,15 +25,13 @@ from dagster import (
     build_run_status_sensor_context,
     build_sensor_context,
 )
+from support import POLICY_FILE, SMALL_FIXTURE
 
 from quota_pipeline.automation.alerts import ERROR, Alert, Channels, Delivery, raise_alert
+from quota_pipeline.automation.run_alerts import published_with_warnings_alert, read_quarantine
 from quota_pipeline.cli import main
 from quota_pipeline.publish.opsdb import RunRecord, record_run
-from quota_pipeline.quality.run_alerts import published_with_warnings_alert, read_quarantine
 from quota_pipeline.settings import Settings
-
-REPO = Path(__file__).resolve().parents[2]
-SMALL = REPO / "tests" / "fixtures" / "small"
 
 
 def drop_column(path: Path, column: str) -> None:
@@ -46,12 +44,12 @@ def drop_column(path: Path, column: str) -> None:
 @pytest.fixture
 def env(tmp_path, monkeypatch) -> Settings:
     extracts = tmp_path / "extracts"
-    shutil.copytree(SMALL, extracts)
+    shutil.copytree(SMALL_FIXTURE, extracts)
     settings = Settings(
         extracts_dir=extracts,
         warehouse=tmp_path / "out" / "warehouse.duckdb",
         ops_db=tmp_path / "out" / "ops.duckdb",
-        policy_file=REPO / "planning_policy.yaml",
+        policy_file=POLICY_FILE,
     )
     settings.export()
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))

@@ -14,13 +14,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from support import POLICY_FILE
 
 from quota_pipeline.policy import load_policy
 from quota_pipeline.settings import DBT_PROJECT_DIR
 from quota_pipeline.transform.project import DBT_EXECUTABLE, dbt_vars
 from quota_pipeline.warehouse.engines import BUILD_SUFFIX, PostgresWarehouse, _suffixed
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_run_writes_next_schemas_and_readers_the_published_ones() -> None:
@@ -44,7 +43,7 @@ def test_unsafe_or_too_long_names_are_refused(name: str, suffix: str) -> None:
 
 
 def test_duckdb_vars_are_the_policys_alone() -> None:
-    policy = load_policy(REPO / "planning_policy.yaml")
+    policy = load_policy(POLICY_FILE)
     assert dbt_vars(policy) == json.dumps(policy.dbt_vars(), sort_keys=True)
     with_suffix = json.loads(dbt_vars(policy, {"quota_schema_suffix": BUILD_SUFFIX}))
     assert with_suffix == {**policy.dbt_vars(), "quota_schema_suffix": BUILD_SUFFIX}
@@ -52,7 +51,7 @@ def test_duckdb_vars_are_the_policys_alone() -> None:
 
 def parsed_schemas(target: str, tmp_path: Path) -> dict[str, str]:
     """unique_id -> schema of the raw source and two models, from `dbt parse`."""
-    policy = load_policy(REPO / "planning_policy.yaml")
+    policy = load_policy(POLICY_FILE)
     target_path = tmp_path / target
     env = {
         **os.environ,

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance, job, op
 from dagster._core.run_coordinator import QueuedRunCoordinator
+from support import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 DEPLOY_YAML = REPO / "deploy" / "dagster.yaml"
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,15 +20,13 @@ import duckdb
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from support import CLI, POLICY_FILE, SMALL_FIXTURE
 
 from quota_pipeline.warehouse.engines import PostgresWarehouse, SparkWarehouse, Warehouse
 from quota_pipeline.warehouse.sync import build_file_tables, ship_raw
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
-SMALL = REPO / "tests" / "fixtures" / "small"
-CLI = Path(sys.executable).with_name("quota-pipeline")
 
 # table -> the key its rows are sorted by before the comparison
 COMPARED = {
@@ -59,11 +56,11 @@ def run_pipeline(target: str, out: Path, extra_env: dict[str, str]) -> Path:
         "QUOTA_WAREHOUSE": str(warehouse),
         "QUOTA_OPS_DB": str(out / "ops.duckdb"),
         "DAGSTER_HOME": str(out / "dagster_home"),
-        "QUOTA_POLICY": str(REPO / "planning_policy.yaml"),
+        "QUOTA_POLICY": str(POLICY_FILE),
     }
     started = time.perf_counter()
     result = subprocess.run(
-        [str(CLI), "run", "--extracts", str(SMALL), "--warehouse", str(warehouse)],
+        [str(CLI), "run", "--extracts", str(SMALL_FIXTURE), "--warehouse", str(warehouse)],
         capture_output=True,
         text=True,
         env=env,

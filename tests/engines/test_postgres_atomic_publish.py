@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from support import CLI, POLICY_FILE, SMALL_FIXTURE
 
 from quota_pipeline.warehouse.engines import (
     BUILD_SUFFIX,
@@ -43,9 +43,6 @@ from quota_pipeline.warehouse.engines import (
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
-SMALL = REPO / "tests" / "fixtures" / "small"
-CLI = Path(sys.executable).with_name("quota-pipeline")
 RUN_TIMEOUT = 1200
 # A step that starts only after dbt_models succeeded: every model is built by then.
 AFTER_DBT_STEP = "risk__quota_risk"
@@ -89,7 +86,7 @@ def run_env(out: Path) -> dict[str, str]:
         "QUOTA_WAREHOUSE": str(out / "warehouse.duckdb"),
         "QUOTA_OPS_DB": str(out / "ops.duckdb"),
         "DAGSTER_HOME": str(out / "dagster_home"),
-        "QUOTA_POLICY": str(REPO / "planning_policy.yaml"),
+        "QUOTA_POLICY": str(POLICY_FILE),
     }
 
 
@@ -98,7 +95,15 @@ def start_run(out: Path) -> subprocess.Popen[str]:
     SIGKILL reaches dbt too."""
     warehouse = out / "warehouse.duckdb"
     return subprocess.Popen(
-        [str(CLI), "run", "--force", "--extracts", str(SMALL), "--warehouse", str(warehouse)],
+        [
+            str(CLI),
+            "run",
+            "--force",
+            "--extracts",
+            str(SMALL_FIXTURE),
+            "--warehouse",
+            str(warehouse),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -9,15 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+from support import POLICY_FILE
 
 from quota_pipeline.policy import Policy, load_policy
-
-REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 
 MONEY = pl.Decimal(18, 2)
 
@@ -72,7 +70,7 @@ SELLER_DEFAULTS: dict[str, Any] = {
 
 @pytest.fixture(scope="session")
 def policy() -> Policy:
-    return load_policy(REPOSITORY_ROOT / "planning_policy.yaml")
+    return load_policy(POLICY_FILE)
 
 
 @pytest.fixture

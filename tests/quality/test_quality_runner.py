@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import sqlalchemy as sa
+from support import SMALL_FIXTURE
 
 from quota_pipeline.ingest.loader import load_all
 from quota_pipeline.ingest.specs import SPECS
@@ -21,8 +22,6 @@ from quota_pipeline.quality.runner import (
 )
 from quota_pipeline.quality.sql_engine import generic_type, shared_catalog
 from quota_pipeline.quality.suites import load_suite, raw_frame_sql, suite_parameters
-
-SMALL = Path(__file__).resolve().parents[1] / "fixtures" / "small"
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +47,7 @@ def validate_raw(con, extract: str, gx_folder: Path, policy, sql: str | None = N
 
 @pytest.fixture(scope="module")
 def clean(policy) -> duckdb.DuckDBPyConnection:
-    return load(SMALL, policy)
+    return load(SMALL_FIXTURE, policy)
 
 
 def test_clean_extracts_pass_every_raw_suite(clean, gx_folder, policy):
@@ -61,7 +60,7 @@ def test_clean_extracts_pass_every_raw_suite(clean, gx_folder, policy):
 
 def test_broken_extract_fails_with_lines_keys_and_reasons(tmp_path, gx_folder, policy):
     broken = tmp_path / "extracts"
-    shutil.copytree(SMALL, broken)
+    shutil.copytree(SMALL_FIXTURE, broken)
     with (broken / "account_targets.csv").open("a", encoding="utf-8") as handle:
         handle.write("A01,FY2027-Q2,-5,EUR\nA99,FY2027-Q2,10,EUR\n")
     con = load(broken, policy)

@@ -14,17 +14,14 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from support import CLI, POLICY_FILE, SMALL_FIXTURE, cli
 
-REPO = Path(__file__).resolve().parent.parent.parent
-SMALL_FIXTURE = REPO / "tests" / "fixtures" / "small"
-CLI = Path(sys.executable).with_name("quota-pipeline")
 CLI_TIMEOUT = 600
 # Columns that differ between two runs of the same inputs by design: the run's timestamps,
 # and the outlook's change since the previous published run (null on a first run).
@@ -76,7 +73,7 @@ def make_workspace(root: Path, extracts_from: Path = SMALL_FIXTURE) -> Workspace
     extracts = root / "extracts"
     shutil.copytree(extracts_from, extracts)
     policy = root / "planning_policy.yaml"
-    shutil.copy(REPO / "planning_policy.yaml", policy)
+    shutil.copy(POLICY_FILE, policy)
     home = root / "dagster_home"
     home.mkdir()
     return Workspace(
@@ -93,13 +90,12 @@ def run_cli(
     workspace: Workspace, *arguments: str, extra_env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`quota-pipeline run` (plus arguments) as cron would start it: a separate process."""
-    return subprocess.run(
-        [str(CLI), "run", *arguments],
-        capture_output=True,
-        text=True,
-        env={**workspace.env, **(extra_env or {})},
-        timeout=CLI_TIMEOUT,
+    return cli(
+        {**workspace.env, **(extra_env or {})},
+        "run",
+        *arguments,
         cwd=workspace.root,
+        timeout=CLI_TIMEOUT,
     )
 
 

@@ -23,12 +23,12 @@ from pathlib import Path
 import duckdb
 import pytest
 from reliability_helpers import (
-    SMALL_FIXTURE,
     append_line,
     read_rows,
     set_field,
     write_rows,
 )
+from support import POLICY_FILE, SMALL_FIXTURE
 
 from quota_pipeline.automation.preflight import preflight
 from quota_pipeline.errors import ExtractError
@@ -312,7 +312,7 @@ def test_file_level_break_is_refused_by_preflight_with_exit_2(
         extracts_dir=extracts,
         warehouse=tmp_path / "out" / "warehouse.duckdb",
         ops_db=tmp_path / "out" / "ops.duckdb",
-        policy_file=SMALL_FIXTURE.parent.parent.parent / "planning_policy.yaml",
+        policy_file=POLICY_FILE,
     )
     with pytest.raises(ExtractError) as raised:
         preflight(settings)

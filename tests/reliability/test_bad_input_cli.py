@@ -18,7 +18,6 @@ import duckdb
 import pytest
 from dagster import DagsterEventType, DagsterInstance
 from reliability_helpers import (
-    CLI,
     Workspace,
     copy_baseline,
     file_digest,
@@ -27,6 +26,7 @@ from reliability_helpers import (
     set_field,
     write_rows,
 )
+from support import CLI
 
 pytestmark = pytest.mark.slow
 WEBHOOK_TOKEN = "whsec-0b6e2f1c9d8a7e6f"

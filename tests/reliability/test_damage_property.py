@@ -35,13 +35,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from reliability_helpers import (
-    REPO,
-    SMALL_FIXTURE,
     Workspace,
     copy_baseline,
     file_digest,
     run_cli,
 )
+from support import POLICY_FILE, SMALL_FIXTURE
 
 from quota_pipeline.automation.preflight import preflight
 from quota_pipeline.errors import QuotaPipelineError
@@ -291,7 +290,7 @@ def test_random_damage_loads_quarantines_or_refuses_in_one_line(damages: list[Da
         extracts = Path(folder) / "extracts"
         shutil.copytree(SMALL_FIXTURE, extracts)
         policy = Path(folder) / POLICY
-        shutil.copy(REPO / POLICY, policy)
+        shutil.copy(POLICY_FILE, policy)
         for damage in damages:
             apply(damage, extracts, policy)
         load_or_refuse(extracts, policy, damages)

@@ -16,7 +16,8 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from reliability_helpers import SMALL_FIXTURE, Workspace, copy_baseline, file_digest, run_cli
+from reliability_helpers import Workspace, copy_baseline, file_digest, run_cli
+from support import POLICY_FILE, SMALL_FIXTURE
 
 from quota_pipeline.automation.preflight import preflight
 from quota_pipeline.errors import ExtractError
@@ -161,7 +162,7 @@ def test_header_not_utf8_or_with_a_repeated_column_stops_preflight(
         extracts_dir=folder,
         warehouse=tmp_path / "out" / "warehouse.duckdb",
         ops_db=tmp_path / "out" / "ops.duckdb",
-        policy_file=SMALL_FIXTURE.parent.parent.parent / "planning_policy.yaml",
+        policy_file=POLICY_FILE,
     )
     cases = [
         (b"currency_iso", b"Quota_Amount", "column Quota_Amount appears twice in the header"),

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from reliability_helpers import REPO, SMALL_FIXTURE, read_rows, write_rows
+from reliability_helpers import read_rows, write_rows
+from support import POLICY_FILE, REPO, SMALL_FIXTURE
 
 from quota_pipeline.errors import ExtractError, PolicyError
 from quota_pipeline.ingest.files import find_extract_file
@@ -67,7 +68,7 @@ def test_sql_in_values_headers_and_paths_is_handled_as_data(tmp_path: Path, poli
 
 
 def test_policy_strings_are_validated_before_any_sql(tmp_path: Path) -> None:
-    text = (REPO / "planning_policy.yaml").read_text(encoding="utf-8")
+    text = POLICY_FILE.read_text(encoding="utf-8")
     evil = tmp_path / "policy.yaml"
     evil.write_text(
         text.replace("corporate_currency: USD", f'corporate_currency: "{INJECTION}"'),

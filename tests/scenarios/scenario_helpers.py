@@ -1,21 +1,11 @@
-"""Helpers of the scenario tests: the CLI in a subprocess, on an isolated data folder."""
+"""Helpers of the scenario tests: an isolated data folder for the CLI (support.cli runs it)."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-SMALL = REPO / "tests" / "fixtures" / "small"
-CLI = Path(sys.executable).with_name("quota-pipeline")
-
-
-def cli(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(CLI), *arguments], capture_output=True, text=True, env=env, timeout=900
-    )
+from support import POLICY_FILE
 
 
 def environment(folder: Path, extracts: Path) -> dict[str, str]:
@@ -25,7 +15,7 @@ def environment(folder: Path, extracts: Path) -> dict[str, str]:
         QUOTA_WAREHOUSE=str(folder / "warehouse.duckdb"),
         QUOTA_OPS_DB=str(folder / "ops.duckdb"),
         QUOTA_EXTRACTS_DIR=str(extracts),
-        QUOTA_POLICY=str(REPO / "planning_policy.yaml"),
+        QUOTA_POLICY=str(POLICY_FILE),
         DAGSTER_HOME=str(folder / "dagster_home"),
     )
     (folder / "dagster_home").mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from scenario_helpers import REPO, cli
+from support import POLICY_FILE, cli
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +55,7 @@ def test_a_hire_keeps_the_allocation_but_not_what_reads_sellers(baseline, tmp_pa
 
 
 def test_a_policy_changed_since_the_publish_keeps_nothing(baseline, tmp_path):
-    policy = yaml.safe_load((REPO / "planning_policy.yaml").read_text("utf-8"))
+    policy = yaml.safe_load(POLICY_FILE.read_text("utf-8"))
     policy["high_value_min_target"] = policy["high_value_min_target"] + 1
     changed = tmp_path / "planning_policy.yaml"
     changed.write_text(yaml.safe_dump(policy), "utf-8")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from scenario_helpers import cli
+from support import cli
 
 from quota_pipeline.scenarios.render import CHART_IDS
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from scenario_helpers import cli, environment
+from scenario_helpers import environment
+from support import cli
 
 from quota_pipeline.ingest.specs import SPECS
 

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from small_warehouse import REPO_ROOT, TEST_POLICY_VARS, load_extracts_into_raw, run_dbt
+from small_warehouse import TEST_POLICY_VARS, load_extracts_into_raw, run_dbt
+from support import ALLOCATION_FIXTURE
 
-ALLOCATION_EXTRACTS = REPO_ROOT / "tests" / "fixtures" / "allocation"
+ALLOCATION_EXTRACTS = ALLOCATION_FIXTURE
 # The models a case needs, with everything upstream and their tests.
 ALLOCATION_SELECTION = ("+territory_allocation", "int_final_account_targets")
 SECTION_3_SELECTION = (

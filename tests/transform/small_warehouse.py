@@ -12,14 +12,13 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+from support import POLICY_FILE, REPO, SMALL_FIXTURE
 
 from quota_pipeline.ingest.loader import load_all
 from quota_pipeline.policy import load_policy
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-SMALL_EXTRACTS = REPO_ROOT / "tests" / "fixtures" / "small"
-POLICY_FILE = REPO_ROOT / "planning_policy.yaml"
+DBT_PROJECT_DIR = REPO / "dbt_project"
+SMALL_EXTRACTS = SMALL_FIXTURE
 
 # The policy these tests were computed by hand with (the contract's defaults). Passed
 # with --vars exactly as the pipeline passes Policy.dbt_vars().

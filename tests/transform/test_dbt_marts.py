@@ -33,7 +33,8 @@ from typing import Any
 
 import duckdb
 import pytest
-from small_warehouse import DBT_PROJECT_DIR, REPO_ROOT, TEST_POLICY_VARS
+from small_warehouse import DBT_PROJECT_DIR, TEST_POLICY_VARS
+from support import POLICY_FILE
 
 Q1, Q2 = "FY2027-Q1", "FY2027-Q2"
 
@@ -396,7 +397,7 @@ def test_dbt_reads_exactly_the_policy_vars_and_holds_no_default():
     for folder in ("models", "macros", "tests"):
         for path in (DBT_PROJECT_DIR / folder).rglob("*.sql"):
             used |= set(re.findall(r"var\(\s*['\"](\w+)['\"]\s*\)", path.read_text()))
-    policy_vars = load_policy(REPO_ROOT / "planning_policy.yaml").dbt_vars()
+    policy_vars = load_policy(POLICY_FILE).dbt_vars()
     assert used == set(policy_vars) == set(TEST_POLICY_VARS)
     project = (DBT_PROJECT_DIR / "dbt_project.yml").read_text()
     assert not re.search(r"^vars:", project, flags=re.MULTILINE)

@@ -4,7 +4,7 @@ A run is on record as 'running' from the moment it holds the run lock; a run ref
 the lock is 'refused' with the pid that holds it; a row left 'running' by a process that
 died is closed as 'abandoned' (with the last step its log shows) by the next run, which
 holds the lock, or by the stale-warehouse sensor, which asks whether the pid still lives.
-The real SIGKILL sequence is in test_crash_recovery.py.
+The real SIGKILL sequence is in tests/reliability/test_crash_recovery.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from reliability_helpers import REPO
+from support import POLICY_FILE
 
 from quota_pipeline.automation.run_start import close_abandoned, run_log_path, started_run
 from quota_pipeline.errors import RunInProgressError
@@ -33,7 +33,7 @@ def settings(tmp_path: Path) -> Settings:
         extracts_dir=tmp_path / "extracts",
         warehouse=tmp_path / "out" / "warehouse.duckdb",
         ops_db=tmp_path / "out" / "ops.duckdb",
-        policy_file=REPO / "planning_policy.yaml",
+        policy_file=POLICY_FILE,
     )
 
 

@@ -1,8 +1,9 @@
 """Time compute_quota_risk on a synthetic 100,000 sellers x 4 periods seller rollup.
 
-A script, not a test (pytest does not collect it): the nightly run must stay well inside
-its window as the sales org grows, so this gives the planning step's figure on its own.
-Run from the repository root: `python tests/planning/bench_quota_risk.py [sellers]`.
+The nightly run must stay well inside its window as the sales org grows, so this gives
+the planning step's figure on its own.
+
+Usage: .venv/bin/python bench/bench_quota_risk.py [sellers]   (default 100,000)
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPOSITORY_ROOT))
+from quota_pipeline.planning import compute_quota_risk
+from quota_pipeline.policy import load_policy
 
-from quota_pipeline.planning import compute_quota_risk  # noqa: E402
-from quota_pipeline.policy import load_policy  # noqa: E402
+DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "planning_policy.yaml"
 
 MONEY = pl.Decimal(18, 2)
 QUARTERS = [
@@ -82,7 +82,7 @@ def synthetic_rollup(count: int) -> pl.DataFrame:
 
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    policy = load_policy(REPOSITORY_ROOT / "planning_policy.yaml")
+    policy = load_policy(DEFAULT_POLICY)
     rollup = synthetic_rollup(count)
     compute_quota_risk(rollup.head(1000), policy)  # warm up
     timings = []

@@ -1,4 +1,5 @@
-"""From a finished Dagster run to alerts for planning ops.
+"""The alerts a finished Dagster run raises for planning ops (failed checks, a refusal,
+warnings, a stale warehouse).
 
 The headless CLI (no daemon) and the sensors share this. One root cause is one message:
 a run that published nothing raises one error alert with its failed checks (unexpected

@@ -7,7 +7,8 @@ import os
 
 import duckdb
 import pytest
-from conftest import PublishedRuns, answer, cli
+from support import cli
+from two_published_runs import PublishedRuns, answer
 
 from quota_pipeline.publish.retention import list_history, published_run_id
 

@@ -1,8 +1,9 @@
 """Two real published runs (CLI subprocesses) with a reader process holding the warehouse.
 
-Shared by the concurrency, rollback, docs and browser tests: a full run costs about a
-minute of Dagster, dbt and GX start-up whatever the data size, so it is paid twice per
-session, not per test. Run B changes a third of the quotas so risk levels move.
+The concurrency, rollback, docs and browser tests share them through the session fixture
+``published_runs`` (tests/conftest.py): a full run costs about a minute of Dagster, dbt and
+GX start-up whatever the data size, so it is paid twice per session, not per test. Run B
+changes a third of the quotas so risk levels move.
 """
 
 from __future__ import annotations
@@ -15,12 +16,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+from support import POLICY_FILE, cli
 
 from quota_pipeline.generate.synthetic import generate_extracts
-
-REPO = Path(__file__).resolve().parents[2]
-CLI = Path(sys.executable).with_name("quota-pipeline")
 
 # A reader that opens the published warehouse read-only once, then queries it every 50 ms
 # until told to stop: every answer (or error) is one line on stdout.
@@ -57,12 +55,6 @@ class PublishedRuns:
     second_run_seconds: float
 
 
-def cli(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(CLI), *arguments], capture_output=True, text=True, env=env, timeout=600
-    )
-
-
 def answer(warehouse: Path) -> str:
     import duckdb
 
@@ -90,9 +82,8 @@ def run_id_of(output: str) -> str:
     raise AssertionError(f"no run id in:\n{output}")
 
 
-@pytest.fixture(scope="session")
-def published_runs(tmp_path_factory: pytest.TempPathFactory) -> PublishedRuns:
-    root = tmp_path_factory.mktemp("published")
+def publish_two_runs(root: Path) -> PublishedRuns:
+    """Run A, then run B while a reader holds the warehouse open; both published under root."""
     first, second = root / "extracts_a", root / "extracts_b"
     generate_extracts(first, accounts=1_500, seed=5)
     generate_extracts(second, accounts=1_500, seed=5)
@@ -103,7 +94,7 @@ def published_runs(tmp_path_factory: pytest.TempPathFactory) -> PublishedRuns:
         "QUOTA_WAREHOUSE": str(warehouse),
         "QUOTA_OPS_DB": str(root / "out" / "ops.duckdb"),
         "DAGSTER_HOME": str(root / "dagster_home"),
-        "QUOTA_POLICY": str(REPO / "planning_policy.yaml"),
+        "QUOTA_POLICY": str(POLICY_FILE),
     }
     (root / "dagster_home").mkdir()
     run_a = cli(env, "run", "--extracts", str(first))
