@@ -154,6 +154,7 @@ def _execute(
     from quota_pipeline.automation.run_log import first_failure, is_refusal, summarise_run
     from quota_pipeline.definitions import defs
     from quota_pipeline.quality.run_alerts import raise_run_alerts, raise_stale_alert
+    from quota_pipeline.quality.runner import wait_for_data_docs
 
     job = defs.resolve_job_def(NIGHTLY_JOB_NAME)
     # What start-up loaded (definitions, the dbt manifest, Dagster's and dbt's modules) lives
@@ -174,6 +175,9 @@ def _execute(
                 run_id=run_id,  # the id run_log holds since the run took the lock
             )
         run_id = result.run_id
+        # GX renders Data Docs behind the run (quality/runner.py): the pages the checks
+        # and alerts link to are written before the run reports
+        wait_for_data_docs()
         # unusable input found after the preflight (exit 2) is a refusal, as before it
         refused = not result.success and is_refusal(instance, run_id)
         status = "success" if result.success else "refused" if refused else "failed"
