@@ -112,10 +112,8 @@ class Progress:
                 # failed checks of severity ERROR (a blocking one stops the publish) apart
                 # from warnings (failed WARN checks: drift), which never stop it
                 ("checks failed", f"{outcome.checks_failed:,}"),
+                ("check warnings", f"{outcome.checks_warned:,}"),
             ]
-            warned = getattr(outcome, "checks_warned", None)
-            if warned is not None:
-                rows.append(("check warnings", f"{warned:,}"))
         if outcome.risk_levels:
             # risk.quota_risk has one row per seller and period: a seller counts once per
             # period it has a quota in

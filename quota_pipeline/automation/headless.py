@@ -47,6 +47,7 @@ class Outcome:
     rows_in: int = 0
     rows_quarantined: int = 0
     checks_failed: int = 0
+    checks_warned: int = 0
     risk_levels: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     skipped: bool = False
@@ -154,6 +155,7 @@ def _execute(
     from quota_pipeline.automation.run_alerts import raise_run_alerts, raise_stale_alert
     from quota_pipeline.automation.run_log import first_failure, is_refusal, summarise_run
     from quota_pipeline.definitions import defs
+    from quota_pipeline.quality.runner import wait_for_data_docs
 
     job = defs.resolve_job_def(NIGHTLY_JOB_NAME)
     # What start-up loaded (definitions, the dbt manifest, Dagster's and dbt's modules) lives
@@ -174,6 +176,9 @@ def _execute(
                 run_id=run_id,  # the id run_log holds since the run took the lock
             )
         run_id = result.run_id
+        # GX renders Data Docs behind the run (quality/runner.py): the pages the checks
+        # and alerts link to are written before the run reports
+        wait_for_data_docs()
         # unusable input found after the preflight (exit 2) is a refusal, as before it
         refused = not result.success and is_refusal(instance, run_id)
         status = "success" if result.success else "refused" if refused else "failed"
@@ -200,6 +205,7 @@ def _execute(
         rows_in=record.rows_in or 0,
         rows_quarantined=record.rows_quarantined or 0,
         checks_failed=record.checks_failed or 0,
+        checks_warned=record.checks_warned or 0,
         seconds=(datetime.now(UTC).replace(tzinfo=None) - started).total_seconds(),
     )
     if result.success:

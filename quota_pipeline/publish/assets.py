@@ -24,8 +24,6 @@ from quota_pipeline.analysis.dbt_docs import (
     reuse_published_docs,
     stamp_docs,
 )
-from quota_pipeline.analysis.report import build_report
-from quota_pipeline.analysis.report.outlook import DesignBand
 from quota_pipeline.asset_keys import BUILD_FILE_KEY, DBT_DOCS_KEY, REPORT_KEY, WAREHOUSE_KEY
 from quota_pipeline.errors import QuotaPipelineError
 from quota_pipeline.policy import load_policy
@@ -172,6 +170,11 @@ def report_asset(upstream: list[AssetKey]):  # noqa: ANN201 - a Dagster asset de
     def planning_report(
         context: AssetExecutionContext, quota: QuotaPipelineResource
     ) -> MaterializeResult:
+        # the report's chart libraries (altair, jsonschema) load when the report is built,
+        # not with the definitions: the run's start-up and the UI do not wait for them
+        from quota_pipeline.analysis.report import build_report
+        from quota_pipeline.analysis.report.outlook import DesignBand
+
         settings = quota.settings
         design = quota.policy.outlook.attainment_design
         result = build_report(

@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -252,11 +253,12 @@ class _SuiteRun:
 
     GX's own UpdateDataDocsAction rebuilds the site index and pages after every single
     validation (0.5-0.7 s each, 13 times a night); here each validation definition runs and
-    stores its result, and the site is updated once for all of them at the end.
+    stores its result, and the site is updated once for all of them, in the background.
     """
 
     def __init__(self, folder: Path) -> None:
         _gx()  # configured before any GX module is imported
+        wait_for_data_docs()  # the GX project is used by one at a time
         from great_expectations.core.run_identifier import RunIdentifier
 
         self.folder = folder
@@ -301,16 +303,12 @@ class _SuiteRun:
         self._validated.append((identifier, validation, rows, seconds, options, tuple(skipped)))
 
     def finish(self) -> list[SuiteOutcome]:
-        """Update the Data Docs site once for every stored result; the outcomes, in order."""
-        started = time.perf_counter()
+        """The outcomes, in order; the Data Docs site is updated for all of them on the
+        Data Docs thread (``build_data_docs_in_background``)."""
         identifiers = []
         for identifier, _validation, *_ in self._validated:
             identifiers += [identifier, identifier.expectation_suite_identifier]
-        if identifiers:
-            self.context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=identifiers)
-        # the site update is shared: each suite carries an equal part of it
-        docs_seconds = (time.perf_counter() - started) / max(len(self._validated), 1)
-        return [
+        outcomes = [
             SuiteOutcome(
                 suite=validation.suite_name,
                 success=bool(validation.success),
@@ -318,11 +316,45 @@ class _SuiteRun:
                 evaluated=len(validation.results),
                 failed=tuple(_failed(validation, options.index_columns, options.sample_size)),
                 docs_page=_docs_page(self.context, identifier, self.folder),
-                seconds=seconds + docs_seconds,
+                seconds=seconds,
                 skipped=skipped,
             )
             for identifier, validation, rows, seconds, options, skipped in self._validated
         ]
+        if identifiers:
+            build_data_docs_in_background(self.context, identifiers)
+        return outcomes
+
+
+# One thread renders Data Docs, one site update at a time. Rendering is seconds of Python
+# that nothing in the run waits for: it overlaps what comes next (dbt works in a process
+# of its own), the next GX validation waits for it (GX's stores are not shared between
+# threads), and the run waits for it before it reports (``wait_for_data_docs``); the
+# interpreter also joins the thread before it exits.
+_DATA_DOCS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gx-data-docs")
+_pending_docs: list[Future[None]] = []
+
+
+def build_data_docs_in_background(context: AbstractDataContext, identifiers: list[Any]) -> None:
+    """Update the Data Docs site for ``identifiers`` on the Data Docs thread."""
+    _pending_docs.append(
+        _DATA_DOCS.submit(
+            context.build_data_docs, site_names=[DOCS_SITE], resource_identifiers=identifiers
+        )
+    )
+
+
+def wait_for_data_docs() -> None:
+    """Return once every Data Docs update asked for so far is written.
+
+    A failed update is logged, not raised: the validation results it renders are stored
+    and the checks report them; the next update rebuilds the site's index.
+    """
+    while _pending_docs:
+        update = _pending_docs.pop(0)
+        error = update.exception()
+        if error is not None:
+            logging.getLogger(__name__).warning("Data Docs update failed: %s", error)
 
 
 def prune_results(folder: Path, suite: str, keep: int) -> None:
@@ -523,7 +555,10 @@ def _short(value: Any) -> str:
 
 
 def _docs_page(context: AbstractDataContext, identifier: Any, folder: Path) -> Path | None:
-    for site in context.get_docs_sites_urls(resource_identifier=identifier, site_names=[DOCS_SITE]):
+    sites = context.get_docs_sites_urls(
+        resource_identifier=identifier, site_names=[DOCS_SITE], only_if_exists=False
+    )
+    for site in sites:
         url = site.get("site_url") or ""
         if url.startswith("file://"):
             return Path(url.removeprefix("file://"))

@@ -91,3 +91,30 @@ def test_dispose_with_a_watched_run_is_prompt_and_leaves_no_thread(tmp_path, mon
     alive = [t for t in threading.enumerate() if t.is_alive() and not t.daemon]
     assert alive == [threading.main_thread()]  # nothing that would keep the process up
     assert instance.event_log_storage._engines == {}
+
+
+def test_shards_commit_to_a_write_ahead_log_and_a_watched_run_still_sees_its_events(
+    tmp_path, monkeypatch
+):
+    """WAL shards (no fsync wait per event): the UI's live run page must still be woken,
+    although SQLite writes the shard file itself only at a checkpoint."""
+    import sqlite3
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    home = dagster_home(settings_in(tmp_path))
+    with DagsterInstance.from_config(str(home)) as instance:
+        run = instance.add_run(DagsterRun(job_name="nightly_recompute", run_id="live"))
+        instance.handle_new_event(log_entry(run.run_id, "before watching"))
+        seen: list[str] = []
+        instance.event_log_storage.watch(
+            run.run_id, None, lambda entry, _cursor: seen.append(entry.user_message)
+        )
+        for index in range(3):
+            instance.handle_new_event(log_entry(run.run_id, f"live {index}"))
+        deadline = time.monotonic() + 10
+        while len(seen) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert seen == ["before watching", "live 0", "live 1", "live 2"]
+        shard = home / "history" / "runs" / "live.db"
+        with sqlite3.connect(shard) as con:
+            assert con.execute("pragma journal_mode").fetchone() == ("wal",)

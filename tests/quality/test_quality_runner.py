@@ -19,6 +19,7 @@ from quota_pipeline.quality.runner import (
     read_frame,
     validate_frame,
     validate_query,
+    wait_for_data_docs,
 )
 from quota_pipeline.quality.sql_engine import generic_type, shared_catalog
 from quota_pipeline.quality.suites import load_suite, raw_frame_sql, suite_parameters
@@ -55,6 +56,7 @@ def test_clean_extracts_pass_every_raw_suite(clean, gx_folder, policy):
         outcome = validate_raw(clean, extract, gx_folder, policy)
         assert outcome.success, (extract, [f.line() for f in outcome.failed])
         assert outcome.evaluated >= 5
+    wait_for_data_docs()  # rendered behind the validations
     assert docs_index(gx_folder).exists()
 
 
@@ -72,6 +74,7 @@ def test_broken_extract_fails_with_lines_keys_and_reasons(tmp_path, gx_folder, p
     text = " ".join(failed.examples)
     assert "line 17 [A01|FY2027-Q2]: target_amount -5 is negative" in text
     assert "line 18 [A99|FY2027-Q2]: account_id A99 is not a known account" in text
+    wait_for_data_docs()
     assert outcome.docs_page is not None and outcome.docs_page.read_text().startswith("<!")
 
 
@@ -192,6 +195,7 @@ def test_only_the_newest_results_and_pages_are_kept(tmp_path, clean, policy):
             raw_frame_sql(SPECS["fx_rates"]),
             SuiteOptions(parameters=suite_parameters(policy), keep_results=2),
         )
+    wait_for_data_docs()
     uncommitted = folder / "gx" / "uncommitted"
     results = sorted((uncommitted / "validations" / "raw" / "fx_rates").glob("*/*/*.json"))
     pages = sorted(
