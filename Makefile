@@ -52,8 +52,12 @@ dev: manifest
 	$(PY) -m quota_pipeline.automation.headless
 	$(VENV)/bin/dagster dev -h 127.0.0.1 -w workspace.yaml
 
+# The fixed-cost table: pipeline, floor, ratio and peak memory at 100k, 1M and 10M accounts
+# (the 10M extracts are generated once into bench/data, about 2 GB; the whole run takes
+# about 20 minutes on 2 cores).
+BENCH_SIZES ?= 100000 1000000 10000000
 bench: manifest
-	$(PY) bench/run_bench.py
+	$(PY) bench/run_bench.py --sizes $(BENCH_SIZES)
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs .pytest_cache

@@ -2,7 +2,8 @@
 
 docs/contract.md fixes the variables (QUOTA_EXTRACTS_DIR, QUOTA_WAREHOUSE, QUOTA_OPS_DB,
 QUOTA_POLICY) and their defaults; everything else derives its paths from here so that a
-user can move the whole data folder with environment variables alone.
+user can move the whole data folder with environment variables alone. The warehouse
+engine (QUOTA_DBT_TARGET) is read and validated here too, for dbt and the warehouse alike.
 """
 
 from __future__ import annotations
@@ -11,8 +12,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from quota_pipeline.errors import UsageError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+DBT_TARGET_VARIABLE = "QUOTA_DBT_TARGET"
+# The targets of dbt_project/profiles.yml, one per warehouse engine; duckdb is the default.
+DBT_TARGETS = ("duckdb", "postgres", "spark")
 
 
 def _path(variable: str, default: str) -> Path:
@@ -67,3 +73,13 @@ def duckdb_memory_limit() -> str:
     time; DuckDB spills beyond it to the build folder's temp directory.
     """
     return os.environ.get("QUOTA_DUCKDB_MEMORY_LIMIT") or "4GB"
+
+
+def dbt_target() -> str:
+    """The warehouse engine as a dbt target (QUOTA_DBT_TARGET, default duckdb), validated."""
+    target = os.environ.get(DBT_TARGET_VARIABLE) or "duckdb"
+    if target not in DBT_TARGETS:
+        raise UsageError(
+            f"{DBT_TARGET_VARIABLE}={target!r}: expected one of {', '.join(DBT_TARGETS)}"
+        )
+    return target

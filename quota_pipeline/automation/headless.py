@@ -21,6 +21,7 @@ from quota_pipeline.automation.fingerprint import input_fingerprint
 from quota_pipeline.automation.preflight import preflight
 from quota_pipeline.automation.run_start import started_run
 from quota_pipeline.errors import QuotaPipelineError, UsageError
+from quota_pipeline.policy import Policy
 from quota_pipeline.publish.opsdb import RunRecord, last_published_fingerprint, record_run
 from quota_pipeline.settings import Settings
 from quota_pipeline.warehouse.duckdb_files import connect
@@ -99,7 +100,7 @@ def run_pipeline(settings: Settings, reporter: Reporter, *, force: bool = False)
     started = datetime.now(UTC).replace(tzinfo=None)
     reporter.stage("checking policy and extract files")
     try:
-        _policy, extracts = preflight(settings)
+        policy, extracts = preflight(settings)
     except UsageError as error:
         _record_refused(settings, started, str(error))
         raise
@@ -111,7 +112,7 @@ def run_pipeline(settings: Settings, reporter: Reporter, *, force: bool = False)
             unchanged = _unchanged_since_publish(settings, fingerprint, started, run_id)
             if unchanged is not None:
                 return unchanged
-        return _execute(settings, reporter, started, fingerprint, run_id)
+        return _execute(settings, policy, reporter, started, fingerprint, run_id)
 
 
 def _unchanged_since_publish(
@@ -145,8 +146,15 @@ def _unchanged_since_publish(
 
 
 def _execute(
-    settings: Settings, reporter: Reporter, started: datetime, fingerprint: str, run_id: str
+    settings: Settings,
+    policy: Policy,
+    reporter: Reporter,
+    started: datetime,
+    fingerprint: str,
+    run_id: str,
 ) -> Outcome:
+    """The nightly job in this process; ``policy`` is the preflight's, read once for the
+    run's alerts (the job's steps read the file through their resource)."""
     reporter.stage("loading pipeline definitions")
     home = dagster_home(settings)
     from dagster import DagsterInstance
@@ -155,7 +163,7 @@ def _execute(
     from quota_pipeline.automation.run_alerts import raise_run_alerts, raise_stale_alert
     from quota_pipeline.automation.run_log import first_failure, is_refusal, summarise_run
     from quota_pipeline.definitions import defs
-    from quota_pipeline.quality.runner import wait_for_data_docs
+    from quota_pipeline.quality.gx_project import wait_for_data_docs
 
     job = defs.resolve_job_def(NIGHTLY_JOB_NAME)
     # What start-up loaded (definitions, the dbt manifest, Dagster's and dbt's modules) lives
@@ -176,7 +184,7 @@ def _execute(
                 run_id=run_id,  # the id run_log holds since the run took the lock
             )
         run_id = result.run_id
-        # GX renders Data Docs behind the run (quality/runner.py): the pages the checks
+        # GX renders Data Docs behind the run (quality/gx_project.py): the pages the checks
         # and alerts link to are written before the run reports
         wait_for_data_docs()
         # unusable input found after the preflight (exit 2) is a refusal, as before it
@@ -186,7 +194,7 @@ def _execute(
         record = summarise_run(instance, run_id, status, message)
         # No daemon in a headless run: it raises its own alerts (ids dedupe with sensors).
         failure = None if result.success else (message or "run failed")
-        raise_run_alerts(instance, run_id, failure, settings, log_file)
+        raise_run_alerts(instance, run_id, failure, settings, log_file, policy)
     record = RunRecord(
         **{
             **record.__dict__,
@@ -195,7 +203,7 @@ def _execute(
         }
     )
     record_run(settings.ops_db, record)
-    raise_stale_alert(settings)
+    raise_stale_alert(settings, policy=policy)
     outcome = Outcome(
         exit_code=0 if result.success else 2 if refused else 1,
         message=f"published {settings.warehouse}" if result.success else (message or "run failed"),

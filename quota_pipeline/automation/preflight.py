@@ -1,8 +1,8 @@
 """Checks made before a run starts, so that bad usage and unreadable input exit with 2.
 
-Cheap on purpose: the policy, each extract's one file, its header, and whether it has a
-data row. Row-level rules are the ingest assets' job; this only refuses what cannot be
-loaded at all, before any Dagster run or build file exists.
+Cheap on purpose: the policy, the warehouse engine's name, each extract's one file, its
+header, and whether it has a data row. Row-level rules are the ingest assets' job; this
+only refuses what cannot be loaded at all, before any Dagster run or build file exists.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from quota_pipeline.errors import ExtractError
 from quota_pipeline.ingest.files import ExtractFile, check_header, header_columns, locate_extract
 from quota_pipeline.ingest.specs import EXTRACTS
 from quota_pipeline.policy import Policy, load_policy
-from quota_pipeline.settings import Settings
+from quota_pipeline.settings import Settings, dbt_target
 
 
 def preflight(settings: Settings) -> tuple[Policy, list[ExtractFile]]:
     policy = load_policy(settings.policy_file)
+    dbt_target()  # an unknown QUOTA_DBT_TARGET is refused here, in one line
     files: list[ExtractFile] = []
     with duckdb.connect() as con:
         for spec in EXTRACTS:

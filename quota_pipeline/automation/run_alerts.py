@@ -43,7 +43,7 @@ from quota_pipeline.automation.run_log import first_failure, is_refusal
 from quota_pipeline.policy import Policy, load_policy
 from quota_pipeline.publish.opsdb import last_fresh
 from quota_pipeline.publish.retention import list_history
-from quota_pipeline.quality.runner import docs_index
+from quota_pipeline.quality.gx_project import docs_index
 from quota_pipeline.settings import Settings
 
 
@@ -303,13 +303,16 @@ def raise_run_alerts(
     failure: str | None,
     settings: Settings,
     log_file: Path | None = None,
+    policy: Policy | None = None,
 ) -> list[Alert]:
     """Raise a finished run's alerts on every channel (headless CLI and run sensor).
 
-    Never raises: an alerting problem is logged, the run's own outcome stands.
+    ``policy``: the run's own (the headless run's preflight read it); a sensor, which has
+    none, reads the policy file. Never raises: an alerting problem is logged, the run's own
+    outcome stands.
     """
     try:
-        policy = load_policy(settings.policy_file)
+        policy = load_policy(settings.policy_file) if policy is None else policy
         alerts = run_alerts(instance, run_id, failure, settings, policy, log_file)
     except Exception as error:
         LOGGER.error("could not collect alerts of run %s: %s", run_id, type(error).__name__)
@@ -317,10 +320,15 @@ def raise_run_alerts(
     return raise_all(alerts, settings.ops_db, Channels.from_env(), delivery(policy))
 
 
-def raise_stale_alert(settings: Settings, now: datetime | None = None) -> Alert | None:
-    """Alert when no publish succeeded for longer than the policy's stale_after_hours."""
+def raise_stale_alert(
+    settings: Settings, now: datetime | None = None, policy: Policy | None = None
+) -> Alert | None:
+    """Alert when no publish succeeded for longer than the policy's stale_after_hours.
+
+    ``policy``: the run's own, as for ``raise_run_alerts``; the sensor reads the file.
+    """
     try:
-        policy = load_policy(settings.policy_file)
+        policy = load_policy(settings.policy_file) if policy is None else policy
         alert = stale_alert(
             last_fresh(settings.ops_db),
             now or datetime.now(UTC).replace(tzinfo=None),

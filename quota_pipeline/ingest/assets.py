@@ -27,7 +27,7 @@ from quota_pipeline.asset_keys import BUILD_FILE_KEY, raw_key
 from quota_pipeline.ingest.files import locate_extract
 from quota_pipeline.ingest.loader import LoadResult, load_absent_extract, load_extract
 from quota_pipeline.ingest.specs import EXTRACTS
-from quota_pipeline.quality.runner import import_gx_in_background
+from quota_pipeline.quality.gx_project import import_gx_in_background
 from quota_pipeline.resources import QuotaPipelineResource
 
 QUARANTINE_CHECK = "quarantine_within_policy"

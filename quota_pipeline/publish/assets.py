@@ -39,7 +39,7 @@ from quota_pipeline.publish.retention import keep_artifacts, list_history, prune
 from quota_pipeline.resources import QuotaPipelineResource
 from quota_pipeline.settings import DBT_PROJECT_DIR, Settings
 from quota_pipeline.warehouse.duckdb_files import connect
-from quota_pipeline.warehouse.engines import active_engine
+from quota_pipeline.warehouse.engines import active_warehouse
 
 TOP_RISKS_SQL = """
 select period, seller_id, risk_level, quota, recommended_quota,
@@ -128,11 +128,10 @@ def warehouse_asset(upstream: list[AssetKey]):  # noqa: ANN201 - a Dagster asset
 def publish_engine(context: AssetExecutionContext) -> None:
     """PostgreSQL: this run's schemas replace the published ones in one transaction, just
     before the file rename (an engine that refuses stops the run with nothing published).
-    Spark replaced its tables as the steps ran; DuckDB has no engine here."""
-    engine = active_engine()
-    if engine is not None:
-        engine.publish(context.run_id)
-        context.log.info(f"{engine.name}: run {context.run_id} published")
+    Spark replaced its tables as the steps ran; for DuckDB the file rename is the publish."""
+    warehouse = active_warehouse()
+    if warehouse.publish(context.run_id):
+        context.log.info(f"{warehouse.name}: run {context.run_id} published")
 
 
 def record_published_run(context: AssetExecutionContext, settings: Settings) -> None:

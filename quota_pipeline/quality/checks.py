@@ -29,13 +29,7 @@ from dagster import (
 
 from quota_pipeline.ingest.specs import EXTRACTS, ExtractSpec
 from quota_pipeline.policy import Policy
-from quota_pipeline.quality.runner import (
-    SuiteOptions,
-    SuiteOutcome,
-    read_frame,
-    validate_frames,
-    validate_queries,
-)
+from quota_pipeline.quality.results import SuiteOutcome
 from quota_pipeline.quality.suites import (
     DRIFT_PROFILES,
     DriftProfile,
@@ -43,6 +37,12 @@ from quota_pipeline.quality.suites import (
     profile_sql,
     raw_frame_sql,
     suite_parameters,
+)
+from quota_pipeline.quality.validation import (
+    SuiteOptions,
+    read_frame,
+    validate_frames,
+    validate_queries,
 )
 from quota_pipeline.resources import QuotaPipelineResource
 from quota_pipeline.settings import Settings

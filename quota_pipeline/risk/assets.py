@@ -34,7 +34,8 @@ from quota_pipeline.planning.outlook import (
 )
 from quota_pipeline.resources import QuotaPipelineResource
 from quota_pipeline.risk.previous import read_published_quota_risk
-from quota_pipeline.warehouse.engines import active_engine
+from quota_pipeline.warehouse.base import Warehouse
+from quota_pipeline.warehouse.engines import active_warehouse
 
 SELLER_ROLLUP = AssetKey(["marts", "seller_target_rollup"])
 TERRITORY_ROLLUP = AssetKey(["marts", "territory_rollup"])
@@ -45,25 +46,24 @@ STRATEGIC_GAPS = AssetKey(["risk", "strategic_gaps"])
 TERRITORY_OUTLOOK = AssetKey(["risk", "territory_outlook"])
 
 
-def read_table(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
-    """A whole (small, aggregated) table as a Polars frame, via Arrow.
+def read_marts(
+    warehouse: Warehouse, con: duckdb.DuckDBPyConnection
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The seller and territory rollups and the territory closure, from where dbt built them
+    (the build file open in ``con``, or the engine of QUOTA_DBT_TARGET)."""
+    return (
+        warehouse.read_model(con, "marts.seller_target_rollup"),
+        warehouse.read_model(con, "marts.territory_rollup"),
+        warehouse.read_model(con, "intermediate.int_territory_closure"),
+    )
 
-    With QUOTA_DBT_TARGET postgres or spark the marts live in that engine: read there.
-    """
-    engine = active_engine()
-    if engine is not None:
-        return engine.read_table(table)
-    return pl.from_arrow(con.sql(f"select * from {table}").to_arrow_table())
 
-
-def write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    """Replace ``table`` with ``frame`` (Arrow zero-copy into DuckDB).
-
-    With another engine the frame goes there too; the build file keeps its embedded copy.
-    """
-    engine = active_engine()
-    if engine is not None:
-        engine.write_table(table, frame)
+def write_table(
+    warehouse: Warehouse, con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
+) -> None:
+    """Replace ``table`` with ``frame`` in the build file (Arrow zero-copy into DuckDB),
+    and in the warehouse engine beside it, if any (its ``write_table``)."""
+    warehouse.write_table(table, frame)
     schema, _name = table.split(".")
     arrow_frame = frame.to_arrow()
     con.execute(f"create schema if not exists {schema}")
@@ -117,15 +117,14 @@ def quota_risk(
     context: AssetExecutionContext, quota: QuotaPipelineResource
 ) -> Iterator[MaterializeResult]:
     previous = read_published_quota_risk(quota.settings.warehouse)
+    warehouse = active_warehouse()
     with quota.build_connection() as con:
-        sellers = read_table(con, "marts.seller_target_rollup")
-        territories = read_table(con, "marts.territory_rollup")
-        closure = read_table(con, "intermediate.int_territory_closure")
+        sellers, territories, closure = read_marts(warehouse, con)
         risk, outlook = compute_risk_and_outlook(sellers, territories, previous, quota.policy)
         regional = compute_territory_outlook(territories, risk, outlook, closure, quota.policy)
-        write_table(con, "risk.quota_risk", risk)
-        write_table(con, "risk.seller_outlook", outlook)
-        write_table(con, "risk.territory_outlook", regional)
+        write_table(warehouse, con, "risk.quota_risk", risk)
+        write_table(warehouse, con, "risk.seller_outlook", outlook)
+        write_table(warehouse, con, "risk.territory_outlook", regional)
     if previous is None:
         context.log.info("no published risk.quota_risk: sat_change and relief are null")
     yield _quota_risk_result(context, risk)
@@ -194,12 +193,11 @@ def _seller_outlook_result(outlook: pl.DataFrame) -> MaterializeResult:
     description="Territory x period with a top-down target: strategic gap, headcount, levers.",
 )
 def strategic_gaps(quota: QuotaPipelineResource) -> MaterializeResult:
+    warehouse = active_warehouse()
     with quota.build_connection() as con:
-        territories = read_table(con, "marts.territory_rollup")
-        sellers = read_table(con, "marts.seller_target_rollup")
-        closure = read_table(con, "intermediate.int_territory_closure")
+        sellers, territories, closure = read_marts(warehouse, con)
         gaps = compute_strategic_gaps(territories, sellers, closure, quota.policy)
-        write_table(con, "risk.strategic_gaps", gaps)
+        write_table(warehouse, con, "risk.strategic_gaps", gaps)
     return MaterializeResult(
         metadata={
             "dagster/row_count": gaps.height,

@@ -51,6 +51,9 @@ def whatif(arguments: argparse.Namespace) -> int:
         print(line)
     if result.reused:
         print(f"kept as published (no change reaches them): {', '.join(result.reused)}")
+    if result.partly_rebuilt:
+        touched = ", ".join(result.partly_rebuilt)
+        print(f"rebuilt only for the sellers the changes touch: {touched}")
     print(f"scenario file: {_shown(result.file)}")
     print(f"page: {_shown(page)}")
     print(f'query: quota-pipeline query --scenario {result.name} "select * from compare.sellers"')

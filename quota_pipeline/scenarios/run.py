@@ -38,9 +38,11 @@ from quota_pipeline.scenarios.compare import (
 )
 from quota_pipeline.scenarios.compute import (
     CompiledModel,
+    Rebuild,
     all_supported,
+    columns_read,
     compiled_models,
-    reusable_tables,
+    plan_rebuild,
     run_dbt_in_process,
     run_models,
 )
@@ -87,6 +89,8 @@ class ScenarioResult:
     applied: Applied
     baseline_run_id: str | None
     reused: tuple[str, ...] = ()  # models kept as published (schema.name), not rebuilt
+    # models whose rows were rebuilt only for the sellers the changes touch (schema.name)
+    partly_rebuilt: tuple[str, ...] = ()
     stages: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -146,19 +150,28 @@ def _build(
     try:
         with stages.stage("apply and check changes"):
             kept = keep_baseline(con)
+            _snapshot_seller_rows(con)
             applied = apply_changes(con, changes, policy)
         with stages.stage("dbt models"):
             models = compiled_models(policy, paths.warehouse.stem, paths.cache_dir)
             digest = dbt_build_digest(policy, paths.warehouse.stem)
             if all_supported(models):
-                kept_models = _reusable(con, models, applied, digest)
-                run_models(con, models, keep={model.unique_id for model in kept_models})
+                plan = _rebuild_plan(con, models, applied, digest)
+                kept_models, scoped = plan.kept, plan.scoped
+                run_models(
+                    con, models, keep={model.unique_id for model in kept_models}, scoped=scoped
+                )
                 reused = tuple(f"{model.schema}.{_name(model)}" for model in kept_models)
+                partly = tuple(
+                    f"{model.schema}.{_name(model)}"
+                    for model in models
+                    if model.unique_id in scoped
+                )
             else:
                 con.close()
                 run_dbt_in_process(build, policy, build.parent)
                 con = _connect(build)
-                reused = ()
+                reused, partly = (), ()
             write_stamp(con, digest)
             _drop_stale(con, {model.relation.replace('"', "") for model in models})
         with stages.stage("risk"):
@@ -166,23 +179,116 @@ def _build(
         with stages.stage("compare"):
             build_compare(con, kept)
             drop_baseline(con)
-            _record(con, changes, applied, baseline_run_id, paths.warehouse, reused)
+            _record(con, changes, applied, baseline_run_id, paths.warehouse, (reused, partly))
             con.execute("checkpoint")
     finally:
         con.close()
     return ScenarioResult(
-        changes.name, paths.file(changes.name), changes, applied, baseline_run_id, reused
+        changes.name,
+        paths.file(changes.name),
+        changes,
+        applied,
+        baseline_run_id,
+        reused,
+        partly_rebuilt=partly,
     )
 
 
-def _reusable(
+def _rebuild_plan(
     con: duckdb.DuckDBPyConnection, models: list[CompiledModel], applied: Applied, digest: str
-) -> list[CompiledModel]:
-    """The published tables this scenario may keep: none unless the published build's stamp
-    is this compiled SQL's; else those reading no extract the changes re-checked."""
+) -> Rebuild:
+    """The published tables this scenario keeps, and those it rebuilds for the changed
+    sellers only: none of either unless the published build's stamp is this compiled
+    SQL's. A table whose SQL reads no seller column of a SELLER_ROWS table in which
+    nothing but that column changed (a move) is not reached by that table."""
     if read_stamp(con) != digest:
-        return []
-    return reusable_tables(models, _changed_sources(applied))
+        return Rebuild((), {})
+    changed = _changed_sources(applied)
+    sellers, owner_only = _changed_sellers(con)
+    unread: dict[str, set[str]] = {}
+    for model in models:
+        if model.materialized != "table":
+            continue
+        for table in owner_only & changed:
+            read = columns_read(con, model.sql, table)
+            if read is not None and SELLER_ROWS[table] not in read:
+                unread.setdefault(model.unique_id, set()).add(table)
+    return plan_rebuild(models, changed, set(SELLER_ROWS), SELLER_PARTITION, sellers, unread)
+
+
+# The raw tables whose rows belong to one seller, and the column that names that seller:
+# a changed row of these changes only the partitions (meta.scenario_partition: seller_id)
+# of the sellers it named before and after the change.
+SELLER_ROWS = {"raw.accounts": "owner_seller_id", "raw.sellers": "seller_id"}
+SELLER_PARTITION = "seller_id"
+# Columns a re-check rewrites on a changed row without changing what any model reads.
+LINEAGE_COLUMNS = (
+    "_source_file",
+    "_source_line",
+    "_loaded_at",
+    "_quarantine_reason",
+    "_record_key",
+)
+
+
+def _snapshot_seller_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """Each row of SELLER_ROWS as its seller and two hashes of what models read of it, with
+    and without the seller, before the changes apply (see ``_changed_sellers``)."""
+    for table in SELLER_ROWS:
+        con.execute(f"create or replace temp table {_snapshot(table)} as {_hashed(con, table)}")
+
+
+def _changed_sellers(con: duckdb.DuckDBPyConnection) -> tuple[set[str | None], set[str]]:
+    """The sellers of every row of SELLER_ROWS the changes added, removed or altered
+    (quarantine included: a moved account names its old and its new owner), and the
+    tables in which nothing but the seller column changed (the other columns' rows are
+    the same multiset as before)."""
+    sellers: set[str | None] = set()
+    seller_only: set[str] = set()
+    for table in SELLER_ROWS:
+        # each row counted +1 now and -1 before: what does not cancel out changed
+        con.execute(
+            "create or replace temp table scenario_row_changes as "
+            f"select *, 1 as sign from ({_hashed(con, table)}) "
+            f"union all select *, -1 as sign from {_snapshot(table)}"
+        )
+        rows = con.execute(
+            "select distinct seller from (select seller, row_hash from scenario_row_changes "
+            "group by all having sum(sign) <> 0)"
+        ).fetchall()
+        sellers |= {value for (value,) in rows}
+        (rest_changed,) = con.execute(
+            "select count(*) from (select rest_hash from scenario_row_changes "
+            "group by all having sum(sign) <> 0)"
+        ).fetchall()[0]
+        if rows and not rest_changed:
+            seller_only.add(table)
+    con.execute("drop table if exists scenario_row_changes")
+    return sellers, seller_only
+
+
+def _snapshot(table: str) -> str:
+    return "scenario_before_" + table.replace(".", "_")
+
+
+def _hashed(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """The seller, a hash of every column models read, and one of all but the seller."""
+    schema, name = table.split(".")
+    columns = con.execute(
+        "select column_name from duckdb_columns() where database_name = current_database() "
+        "and schema_name = $schema and table_name = $name order by column_index",
+        {"schema": schema, "name": name},
+    ).fetchall()
+    read = [column for (column,) in columns if column not in LINEAGE_COLUMNS]
+    rest = [column for column in read if column != SELLER_ROWS[table]]
+    return (
+        f"select {SELLER_ROWS[table]} as seller, hash({_listed(read)}) as row_hash, "
+        f"hash({_listed(rest)}) as rest_hash from {table}"
+    )
+
+
+def _listed(columns: list[str]) -> str:
+    return ", ".join(f'"{column}"' for column in columns)
 
 
 def _changed_sources(applied: Applied) -> set[str]:
@@ -227,7 +333,7 @@ def _record(
     applied: Applied,
     baseline_run_id: str | None,
     warehouse: Path,
-    reused: tuple[str, ...],
+    models: tuple[tuple[str, ...], tuple[str, ...]],
 ) -> None:
     """compare.scenario (one row: what this file is) and compare.changes (one per change)."""
     published_at = datetime.fromtimestamp(warehouse.stat().st_mtime, UTC).replace(tzinfo=None)
@@ -239,7 +345,8 @@ def _record(
             $run_id as baseline_run_id, cast($published as timestamp) as baseline_published_at,
             cast($count as integer) as changes, cast($notes as varchar[]) as notes,
             cast($rechecked as varchar[]) as extracts_rechecked,
-            cast($reused as varchar[]) as models_reused
+            cast($reused as varchar[]) as models_reused,
+            cast($partly as varchar[]) as models_partly_rebuilt
         """,
         {
             "name": changes.name,
@@ -251,7 +358,8 @@ def _record(
             "count": len(changes.changes),
             "notes": list(applied.notes),
             "rechecked": list(applied.rechecked),
-            "reused": list(reused),
+            "reused": list(models[0]),
+            "partly": list(models[1]),
         },
     )
     con.execute(

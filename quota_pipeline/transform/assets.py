@@ -6,7 +6,6 @@ ingest assets (raw/<extract>), models onto <schema>/<model>, and dbt data tests 
 asset checks. The dbt profile writes into this run's build file.
 """
 
-import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ from dagster import AssetCheckSpec, AssetExecutionContext, AssetKey, AssetSpec
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
-    DbtCliResource,
     DbtProject,
     dbt_assets,
 )
@@ -23,14 +21,14 @@ from dagster_dbt import (
 from quota_pipeline.resources import QuotaPipelineResource
 from quota_pipeline.transform.project import (
     DBT_TARGET,
+    NightlyDbtCliResource,
     dbt_environment,
     dbt_project,
     dbt_vars,
     ensure_manifest,
 )
 from quota_pipeline.transform.stamp import dbt_build_digest, record_stamp
-from quota_pipeline.warehouse.engines import active_engine
-from quota_pipeline.warehouse.sync import copy_models_back, ship_raw
+from quota_pipeline.warehouse.engines import active_warehouse
 
 # Tags of dbt tests that the nightly build excludes (no asset check either); `dbt build`
 # and the test suite run them. covered_by_gx_raw_suite: a staging test that re-checks, on
@@ -105,33 +103,33 @@ translator = QuotaDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_ass
 
 @dbt_assets(manifest=ensure_manifest(), dagster_dbt_translator=translator, project=dbt_project)
 def dbt_models(
-    context: AssetExecutionContext, dbt: DbtCliResource, quota: QuotaPipelineResource
+    context: AssetExecutionContext, dbt: NightlyDbtCliResource, quota: QuotaPipelineResource
 ) -> Iterator[Any]:
-    os.environ.update(dbt_environment(quota.settings.build_file))
+    build_file = quota.settings.build_file
     # postgres / spark: the engine gets raw.* and dq.* first, and the embedded build file
-    # gets the marts back after a passing build; duckdb (None) builds in place as before.
+    # gets the marts back after a passing build; duckdb builds in the file itself (no-ops).
     # PostgreSQL builds into <schema>__next (published together by the publish step).
-    engine = active_engine()
-    if engine is not None:
-        engine.start_run(context.run_id)
-        shipped = ship_raw(engine, quota.settings.build_file)
-        context.log.info(f"{shipped} raw/dq tables shipped to {engine.name}")
-    variables = dbt_vars(quota.policy, engine.build_vars() if engine is not None else None)
+    warehouse = active_warehouse()
+    warehouse.start_run(context.run_id)
+    shipped = warehouse.ship_raw(build_file)
+    if shipped:
+        context.log.info(f"{shipped} raw/dq tables shipped to {warehouse.name}")
+    variables = dbt_vars(quota.policy, warehouse.build_vars())
     # The stamp a scenario checks before it keeps a published table (transform/stamp.py):
     # only a complete DuckDB build in place has one; any other build removes it first.
-    stamp = _build_stamp(context, quota, engine is None)
-    record_stamp(quota.settings.build_file, None)
+    stamp = _build_stamp(context, quota, warehouse.builds_in_build_file)
+    record_stamp(build_file, None)
     invocation = dbt.cli(
         # Unit tests and sql_invariant tests check the SQL, not the night's data, and
         # covered_by_gx_raw_suite tests repeat a GX rule: the test suite runs them all.
         ["build", "--vars", variables, *NIGHTLY_ARTIFACTS, *NIGHTLY_LOGGING, *NIGHTLY_EXCLUDES],
         context=context,
         target_path=run_target_path(quota.settings.build_dir),
+        env=dbt_environment(build_file),
     )
     yield from invocation.stream()
-    record_stamp(quota.settings.build_file, stamp)
-    if engine is not None:
-        copy_models_back(engine, quota.settings.build_file)
+    record_stamp(build_file, stamp)
+    warehouse.copy_models_back(build_file)
 
 
 def _build_stamp(

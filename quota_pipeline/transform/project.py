@@ -12,20 +12,22 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 from packaging.version import Version
 
 from quota_pipeline.policy import Policy, load_policy
-from quota_pipeline.settings import DBT_PROJECT_DIR, Settings
+from quota_pipeline.settings import DBT_PROJECT_DIR, Settings, dbt_target
 from quota_pipeline.warehouse.engines import engine_dbt_environment
 
-DBT_TARGET = os.environ.get("QUOTA_DBT_TARGET", "duckdb")
+# The target the definitions are built with (read once, at import, as dbt_project needs it).
+DBT_TARGET = dbt_target()
 # The dbt installed beside this Python (the project's venv), whatever PATH says.
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
@@ -37,7 +39,8 @@ dbt_project = DbtProject(
 
 
 class NightlyDbtCliResource(DbtCliResource):
-    """dagster-dbt's CLI resource without two start-up costs this project never uses.
+    """dagster-dbt's CLI resource without two start-up costs this project never uses,
+    and with the environment of one dbt command as a parameter (``cli(..., env=...)``).
 
     Before each dbt command dagster-dbt runs ``dbt --version`` in a subprocess (2.7 s) to
     learn the version of the executable, and builds an in-process dbt adapter (1 s) that
@@ -52,6 +55,33 @@ class NightlyDbtCliResource(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> Any:
         return None
+
+    def cli(
+        self, args: Sequence[str], *, env: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> DbtCliInvocation:
+        """dagster-dbt's ``cli`` with ``env``: variables for this dbt process only.
+
+        dagster-dbt (0.29) builds dbt's environment from ``os.environ`` inside ``cli`` and
+        has no parameter for it, so ``env`` is set there only while ``cli`` starts the
+        process, and the previous values are restored: the run's process keeps its own.
+        """
+        with _scoped_environment(env or {}):
+            return super().cli(args, **kwargs)
+
+
+@contextmanager
+def _scoped_environment(values: Mapping[str, str]) -> Iterator[None]:
+    """``values`` in ``os.environ`` inside the block; only those names are restored after."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def dbt_resource() -> NightlyDbtCliResource:

@@ -12,7 +12,8 @@ import os
 import sys
 from pathlib import Path
 
-from quota_pipeline.warehouse.engines import spark_home, validate_name
+from quota_pipeline.warehouse.base import validate_name
+from quota_pipeline.warehouse.spark import spark_home
 
 
 def spark_conf(home: Path) -> dict[str, str]:

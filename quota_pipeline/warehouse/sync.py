@@ -1,8 +1,8 @@
 """Moving tables between the DuckDB build file and the engine the run builds in.
 
 The build file stays the file reader and validator (raw.*, dq.quarantine) and the embedded
-copy that is published as before; these two steps bracket dbt when QUOTA_DBT_TARGET is
-postgres or spark, and are never called for duckdb.
+copy that is published; these two steps bracket dbt when QUOTA_DBT_TARGET is postgres or
+spark (their ``ship_raw`` and ``copy_models_back``); DuckDB builds in the file itself.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
+from quota_pipeline.warehouse.base import TableEngine, validate_name
 from quota_pipeline.warehouse.duckdb_files import connect
-from quota_pipeline.warehouse.engines import Warehouse, validate_name
 
 SHIPPED_SCHEMAS = ("raw", "dq")
 # The dbt tables the risk step reads plus the contract's marts: copied back into the build
@@ -29,7 +29,7 @@ MODEL_TABLES = (
 
 
 def build_file_tables(build_file: Path) -> dict[str, pa.Table]:
-    """raw.* and dq.* of the build file as Arrow, ready for ``Warehouse.load_raw``."""
+    """raw.* and dq.* of the build file as Arrow, ready for ``TableEngine.load_raw``."""
     tables: dict[str, pa.Table] = {}
     with connect(build_file, read_only=True) as con:
         names = con.execute(
@@ -44,7 +44,7 @@ def build_file_tables(build_file: Path) -> dict[str, pa.Table]:
     return tables
 
 
-def ship_raw(engine: Warehouse, build_file: Path) -> int:
+def ship_raw(engine: TableEngine, build_file: Path) -> int:
     """Copy raw.* and dq.* into the engine; returns the number of tables shipped."""
     tables = build_file_tables(build_file)
     engine.load_raw(tables)
@@ -63,7 +63,7 @@ def write_build_table(build_file: Path, name: str, frame: pl.DataFrame) -> None:
             con.unregister("engine_frame")
 
 
-def copy_models_back(engine: Warehouse, build_file: Path) -> None:
+def copy_models_back(engine: TableEngine, build_file: Path) -> None:
     """The engine's marts (and the closure) into the build file: the embedded copy."""
     for name, frame in engine.read_tables(MODEL_TABLES).items():
         write_build_table(build_file, name, frame)

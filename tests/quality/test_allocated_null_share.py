@@ -15,8 +15,8 @@ import pytest
 from quota_pipeline.ingest.loader import load_all
 from quota_pipeline.ingest.specs import SPECS
 from quota_pipeline.policy import Policy
-from quota_pipeline.quality.runner import SuiteOptions, validate_query
 from quota_pipeline.quality.suites import load_suite, raw_frame_sql, suite_parameters
+from quota_pipeline.quality.validation import SuiteOptions, validate_query
 
 
 def allocated(policy: Policy) -> Policy:

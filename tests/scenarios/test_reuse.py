@@ -68,3 +68,50 @@ def test_a_policy_changed_since_the_publish_keeps_nothing(baseline, tmp_path):
         )
         == set()
     )
+
+
+def test_an_account_move_rebuilds_the_distribution_for_the_two_sellers_only(baseline, tmp_path):
+    """Exactness against a nightly run is test_whatif_e2e.py's; here: the move keeps the
+    allocation, takes the partial path for the distribution, and the rows of sellers it
+    does not touch are the published ones."""
+    with duckdb.connect(baseline["QUOTA_WAREHOUSE"], read_only=True) as con:
+        account, owner = con.execute(
+            "select account_id, seller_id from marts.account_target_distribution "
+            "order by account_id limit 1"
+        ).fetchall()[0]
+        other = con.execute(
+            "select seller_id from raw.sellers where not _is_quarantined and seller_id <> $s "
+            "and status = 'active' order by seller_id limit 1",
+            {"s": owner},
+        ).fetchall()[0][0]
+    move = {"account_owners": [{"account_id": account, "owner_seller_id": other}]}
+    changes_file = tmp_path / "move.yaml"
+    changes_file.write_text(yaml.safe_dump({"name": "reuse-move", **move}), "utf-8")
+    ran = cli(baseline, "whatif", str(changes_file))
+    assert ran.returncode == 0, ran.stderr + ran.stdout
+    assert "rebuilt only for the sellers the changes touch" in ran.stdout
+    scenario = Path(baseline["QUOTA_WAREHOUSE"]).parent / "scenarios" / "reuse-move.duckdb"
+    with duckdb.connect(str(scenario), read_only=True) as con:
+        kept, partly = con.execute(
+            "select models_reused, models_partly_rebuilt from compare.scenario"
+        ).fetchall()[0]
+        assert partly == ["marts.account_target_distribution"]
+        # the allocation reads no owner, and nothing else of the accounts changed
+        assert "marts.account_target_allocation" in kept
+        (own,) = con.execute("select current_database()").fetchall()[0]
+        scenario_catalog = f'"{own}"'
+        con.execute(f"attach '{baseline['QUOTA_WAREHOUSE']}' as published (read_only)")
+        moved = con.execute(
+            "select seller_id from marts.account_target_distribution where account_id = $a",
+            {"a": account},
+        ).fetchall()
+        assert {seller for (seller,) in moved} == {other}
+        untouched = (
+            "select * from {}.marts.account_target_distribution where seller_id not in ($a, $b)"
+        )
+        differing = con.execute(
+            f"select count(*) from ({untouched.format('published')} "
+            f"except all {untouched.format(scenario_catalog)})",
+            {"a": owner, "b": other},
+        ).fetchall()[0][0]
+        assert differing == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 
@@ -25,3 +26,22 @@ def test_overrides_still_match_dagster_dbt():
         assert hasattr(DbtCliResource, name)
         assert getattr(NightlyDbtCliResource, name) is not getattr(DbtCliResource, name)
     assert dbt_resource()._initialize_dbt_core_adapter(["build"]) is None
+
+
+def test_env_reaches_the_dbt_process_only(monkeypatch):
+    """The run's environment is dbt's for the one command (dagster-dbt reads os.environ
+    when it starts dbt), and the process's own environment is unchanged afterwards."""
+    seen: dict[str, str | None] = {}
+
+    def start_dbt(self, args, **kwargs):
+        seen.update({name: os.environ.get(name) for name in ("QUOTA_DBT_DUCKDB_PATH", "KEPT")})
+        return "invocation"
+
+    monkeypatch.setattr(DbtCliResource, "cli", start_dbt)
+    monkeypatch.delenv("QUOTA_DBT_DUCKDB_PATH", raising=False)
+    monkeypatch.setenv("KEPT", "before")
+    env = {"QUOTA_DBT_DUCKDB_PATH": "/tmp/build.duckdb", "KEPT": "during"}
+    assert dbt_resource().cli(["build"], env=env) == "invocation"
+    assert seen == env
+    assert "QUOTA_DBT_DUCKDB_PATH" not in os.environ
+    assert os.environ["KEPT"] == "before"

@@ -22,7 +22,9 @@ import pytest
 from polars.testing import assert_frame_equal
 from support import CLI, POLICY_FILE, SMALL_FIXTURE
 
-from quota_pipeline.warehouse.engines import PostgresWarehouse, SparkWarehouse, Warehouse
+from quota_pipeline.warehouse.base import TableEngine
+from quota_pipeline.warehouse.postgres import PostgresWarehouse
+from quota_pipeline.warehouse.spark import SparkWarehouse
 from quota_pipeline.warehouse.sync import build_file_tables, ship_raw
 
 pytestmark = pytest.mark.slow
@@ -105,7 +107,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFram
     return duckdb_tables(warehouse)
 
 
-def check_engine(engine: Warehouse, warehouse: Path, reference: dict[str, pl.DataFrame]) -> None:
+def check_engine(engine: TableEngine, warehouse: Path, reference: dict[str, pl.DataFrame]) -> None:
     tables = engine.read_tables(list(COMPARED))
     for name, expected in reference.items():
         assert_same_table(name, expected, tables[name])

@@ -5,27 +5,40 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from quota_pipeline.warehouse import engines
-from quota_pipeline.warehouse.engines import (
-    PostgresWarehouse,
-    SparkWarehouse,
-    active_engine,
-    engine_dbt_environment,
-    postgres_params,
-    validate_name,
-)
+from quota_pipeline.errors import UsageError
+from quota_pipeline.settings import dbt_target
+from quota_pipeline.warehouse import postgres
+from quota_pipeline.warehouse.base import validate_name
+from quota_pipeline.warehouse.duckdb import DuckDBWarehouse
+from quota_pipeline.warehouse.engines import active_warehouse, engine_dbt_environment
+from quota_pipeline.warehouse.postgres import PostgresWarehouse, postgres_params
+from quota_pipeline.warehouse.spark import SparkWarehouse
 
 
-def test_duckdb_is_the_default_and_needs_no_engine(monkeypatch) -> None:
+def test_duckdb_is_the_default_and_builds_in_the_build_file(monkeypatch, tmp_path) -> None:
     monkeypatch.delenv("QUOTA_DBT_TARGET", raising=False)
-    assert active_engine() is None
+    assert dbt_target() == "duckdb"
+    warehouse = active_warehouse()
+    assert isinstance(warehouse, DuckDBWarehouse) and warehouse.builds_in_build_file
     assert engine_dbt_environment() == {}
+    # nothing to ship, copy back or publish: the build file is the warehouse
+    build_file = tmp_path / "never_opened.duckdb"
+    warehouse.start_run("run")
+    assert warehouse.ship_raw(build_file) == 0
+    assert warehouse.build_vars() == {}
+    warehouse.copy_models_back(build_file)
+    assert warehouse.publish("run") is False
+    assert not build_file.exists()
 
 
-def test_unknown_target_is_refused(monkeypatch) -> None:
+def test_unknown_target_is_refused_in_one_line(monkeypatch) -> None:
     monkeypatch.setenv("QUOTA_DBT_TARGET", "oracle")
-    with pytest.raises(ValueError, match="duckdb, postgres, spark"):
-        active_engine()
+    with pytest.raises(UsageError) as refused:
+        active_warehouse()
+    assert str(refused.value) == (
+        "QUOTA_DBT_TARGET='oracle': expected one of duckdb, postgres, spark"
+    )
+    assert refused.value.exit_code == 2
 
 
 def test_postgres_dsn_is_split_for_dbt(monkeypatch) -> None:
@@ -39,8 +52,8 @@ def test_postgres_dsn_is_split_for_dbt(monkeypatch) -> None:
         "database": "plans",
     }
     assert engine_dbt_environment()["QUOTA_PG_PORT"] == "6543"
-    engine = active_engine()
-    assert isinstance(engine, PostgresWarehouse)
+    engine = active_warehouse()
+    assert isinstance(engine, PostgresWarehouse) and not engine.builds_in_build_file
     assert engine.uri == "postgresql://ana:s%40cret@db.example:6543/plans"
 
 
@@ -48,9 +61,9 @@ def test_spark_needs_its_folder(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("QUOTA_DBT_TARGET", "spark")
     monkeypatch.delenv("QUOTA_SPARK_WAREHOUSE", raising=False)
     with pytest.raises(ValueError, match="QUOTA_SPARK_WAREHOUSE"):
-        active_engine()
+        active_warehouse()
     monkeypatch.setenv("QUOTA_SPARK_WAREHOUSE", str(tmp_path))
-    engine = active_engine()
+    engine = active_warehouse()
     assert isinstance(engine, SparkWarehouse) and engine.home == tmp_path
 
 
@@ -65,7 +78,7 @@ def test_postgres_column_types_follow_the_frame() -> None:
         {"money": [1]},
         schema={"money": pl.Decimal(18, 2)},
     ).with_columns(reasons=pl.lit(["a"]), ratio=pl.lit(0.5), n=pl.lit(1, pl.Int64))
-    types = {name: engines._postgres_type(dtype) for name, dtype in frame.schema.items()}
+    types = {name: postgres._postgres_type(dtype) for name, dtype in frame.schema.items()}
     assert types == {
         "money": "numeric(18, 2)",
         "reasons": "text[]",

@@ -19,7 +19,7 @@ from support import POLICY_FILE
 from quota_pipeline.policy import load_policy
 from quota_pipeline.settings import DBT_PROJECT_DIR
 from quota_pipeline.transform.project import DBT_EXECUTABLE, dbt_vars
-from quota_pipeline.warehouse.engines import BUILD_SUFFIX, PostgresWarehouse, _suffixed
+from quota_pipeline.warehouse.postgres import BUILD_SUFFIX, PostgresWarehouse, _suffixed
 
 
 def test_the_run_writes_next_schemas_and_readers_the_published_ones() -> None:

@@ -13,16 +13,15 @@ from support import SMALL_FIXTURE
 
 from quota_pipeline.ingest.loader import load_all
 from quota_pipeline.ingest.specs import SPECS
-from quota_pipeline.quality.runner import (
+from quota_pipeline.quality.gx_project import docs_index, wait_for_data_docs
+from quota_pipeline.quality.sql_engine import generic_type, shared_catalog
+from quota_pipeline.quality.suites import load_suite, raw_frame_sql, suite_parameters
+from quota_pipeline.quality.validation import (
     SuiteOptions,
-    docs_index,
     read_frame,
     validate_frame,
     validate_query,
-    wait_for_data_docs,
 )
-from quota_pipeline.quality.sql_engine import generic_type, shared_catalog
-from quota_pipeline.quality.suites import load_suite, raw_frame_sql, suite_parameters
 
 
 @pytest.fixture(scope="module")
@@ -214,13 +213,13 @@ def test_gx_imported_in_background_is_the_one_validations_use():
     Dagster's storage on the calling thread, is complete before that thread starts."""
     import sys
 
-    from quota_pipeline.quality import runner
+    from quota_pipeline.quality import gx_project
 
-    thread = runner.import_gx_in_background()
+    thread = gx_project.import_gx_in_background()
     assert "sqlalchemy.orm" in sys.modules
     assert not getattr(sys.modules["sqlalchemy.orm"].__spec__, "_initializing", False)
     thread.join(timeout=120)
     assert not thread.is_alive()
-    gx = runner._gx()
+    gx = gx_project.gx_module()
     assert gx is sys.modules["great_expectations"]
     assert gx.get_context is not None

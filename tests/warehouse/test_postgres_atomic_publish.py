@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 from support import CLI, POLICY_FILE, SMALL_FIXTURE
 
-from quota_pipeline.warehouse.engines import (
+from quota_pipeline.warehouse.postgres import (
     BUILD_SUFFIX,
     ENGINE_SCHEMAS,
     OLD_SUFFIX,
