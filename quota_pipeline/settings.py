@@ -9,6 +9,8 @@ engine (QUOTA_DBT_TARGET) is read and validated here too, for dbt and the wareho
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,3 +85,19 @@ def dbt_target() -> str:
             f"{DBT_TARGET_VARIABLE}={target!r}: expected one of {', '.join(DBT_TARGETS)}"
         )
     return target
+
+
+@contextmanager
+def scoped_environment(values: Mapping[str, str]) -> Iterator[None]:
+    """``values`` in ``os.environ`` inside the block, for a tool that reads its settings
+    from the environment (dbt's profile); only those names are restored after."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -25,7 +25,6 @@ rows, and every other row stays as published.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -43,7 +42,7 @@ import duckdb
 
 from quota_pipeline.errors import QuotaPipelineError
 from quota_pipeline.policy import Policy
-from quota_pipeline.settings import DBT_PROJECT_DIR
+from quota_pipeline.settings import DBT_PROJECT_DIR, scoped_environment
 from quota_pipeline.transform.stamp import dbt_build_digest
 
 SUPPORTED = ("view", "table")
@@ -115,26 +114,12 @@ def _compile(policy: Policy, catalog: str) -> list[CompiledModel]:
             "--no-partial-parse",
             "--quiet",
         ]  # fmt: skip
-        with _environment({"QUOTA_DBT_DUCKDB_PATH": str(work / f"{catalog}.duckdb")}):
+        with scoped_environment({"QUOTA_DBT_DUCKDB_PATH": str(work / f"{catalog}.duckdb")}):
             result = dbtRunner().invoke(arguments)
         if not result.success:
             raise QuotaPipelineError(f"dbt compile failed: {result.exception or 'see dbt log'}")
         manifest = json.loads((work / "target" / "manifest.json").read_text("utf-8"))
     return models_in_order(manifest)
-
-
-@contextlib.contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def models_in_order(manifest: Mapping[str, Any]) -> list[CompiledModel]:
@@ -415,7 +400,7 @@ def run_dbt_in_process(build_file: Path, policy: Policy, work_dir: Path) -> None
         "--no-write-json",
         "--quiet",
     ]  # fmt: skip
-    with _environment({"QUOTA_DBT_DUCKDB_PATH": str(build_file)}):
+    with scoped_environment({"QUOTA_DBT_DUCKDB_PATH": str(build_file)}):
         result = dbtRunner().invoke(arguments)
     shutil.rmtree(work_dir / "dbt_logs", ignore_errors=True)
     if not result.success:

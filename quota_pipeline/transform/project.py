@@ -12,8 +12,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from importlib.metadata import version as installed_version
 from pathlib import Path
@@ -23,7 +22,7 @@ from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 from packaging.version import Version
 
 from quota_pipeline.policy import Policy, load_policy
-from quota_pipeline.settings import DBT_PROJECT_DIR, Settings, dbt_target
+from quota_pipeline.settings import DBT_PROJECT_DIR, Settings, dbt_target, scoped_environment
 from quota_pipeline.warehouse.engines import engine_dbt_environment
 
 # The target the definitions are built with (read once, at import, as dbt_project needs it).
@@ -65,23 +64,8 @@ class NightlyDbtCliResource(DbtCliResource):
         has no parameter for it, so ``env`` is set there only while ``cli`` starts the
         process, and the previous values are restored: the run's process keeps its own.
         """
-        with _scoped_environment(env or {}):
+        with scoped_environment(env or {}):
             return super().cli(args, **kwargs)
-
-
-@contextmanager
-def _scoped_environment(values: Mapping[str, str]) -> Iterator[None]:
-    """``values`` in ``os.environ`` inside the block; only those names are restored after."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def dbt_resource() -> NightlyDbtCliResource:
