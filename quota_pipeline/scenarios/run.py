@@ -221,14 +221,6 @@ def _rebuild_plan(
 # of the sellers it named before and after the change.
 SELLER_ROWS = {"raw.accounts": "owner_seller_id", "raw.sellers": "seller_id"}
 SELLER_PARTITION = "seller_id"
-# Columns a re-check rewrites on a changed row without changing what any model reads.
-LINEAGE_COLUMNS = (
-    "_source_file",
-    "_source_line",
-    "_loaded_at",
-    "_quarantine_reason",
-    "_record_key",
-)
 
 
 def _snapshot_seller_rows(con: duckdb.DuckDBPyConnection) -> None:
@@ -272,14 +264,15 @@ def _snapshot(table: str) -> str:
 
 
 def _hashed(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """The seller, a hash of every column models read, and one of all but the seller."""
+    """The seller, a hash of every column of the row, and one of all but the seller (the
+    lineage columns included: an update keeps its line, and a model may read it)."""
     schema, name = table.split(".")
     columns = con.execute(
         "select column_name from duckdb_columns() where database_name = current_database() "
         "and schema_name = $schema and table_name = $name order by column_index",
         {"schema": schema, "name": name},
     ).fetchall()
-    read = [column for (column,) in columns if column not in LINEAGE_COLUMNS]
+    read = [column for (column,) in columns]
     rest = [column for column in read if column != SELLER_ROWS[table]]
     return (
         f"select {SELLER_ROWS[table]} as seller, hash({_listed(read)}) as row_hash, "
