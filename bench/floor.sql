@@ -231,96 +231,141 @@ SELECT
 FROM with_parent AS w
 LEFT JOIN children AS c ON w.territory_id = c.territory_id AND w.period = c.period;
 
--- Every account x period with a bottom-up row, an override or an allocation node. The
--- input is the override, else the non-null bottom-up amount (0 is an input, null is not).
-CREATE TEMP TABLE account_inputs AS
-SELECT
-    p.period,
-    a.account_id,
-    a.territory_id,
-    n.allocation_territory_id,
-    b.target_amount_corp AS bottom_up_target,
-    o.override_target,
-    o.override_reason,
-    o.overridden_by,
-    coalesce(o.override_target, b.target_amount_corp) AS final_input
-FROM accounts AS a
-CROSS JOIN fiscal_periods AS p
-LEFT JOIN allocation_nodes AS n ON a.territory_id = n.territory_id AND p.period = n.period
-LEFT JOIN bottom_up AS b ON a.account_id = b.account_id AND p.period = b.period
-LEFT JOIN overrides AS o ON a.account_id = o.account_id AND p.period = o.period
-WHERE n.allocation_territory_id IS NOT NULL
-    OR b.account_id IS NOT NULL
-    OR o.account_id IS NOT NULL;
-
--- Per node: preserved inputs and eligible accounts, with the overrides and without them
--- (calculated_target); the second split is needed only where a node holds an override.
-CREATE TEMP TABLE node_inputs AS
-SELECT
-    allocation_territory_id AS territory_id,
-    period,
-    coalesce(sum(final_input), 0) AS preserved_targets,
-    count(*) FILTER (WHERE final_input IS NULL) AS eligible_account_count,
-    coalesce(sum(bottom_up_target), 0) AS calculated_preserved_targets,
-    count(*) FILTER (WHERE bottom_up_target IS NULL) AS calculated_eligible_account_count,
-    bool_or(override_target IS NOT NULL) AS has_override
-FROM account_inputs
-WHERE allocation_territory_id IS NOT NULL
-GROUP BY ALL;
-
 -- Whole cents as a 128-bit integer, so R * w and R * w mod W stay exact.
 CREATE TEMP MACRO to_cents(amount) AS CAST(CAST(amount AS DECIMAL(38, 2)) * 100 AS HUGEINT);
 CREATE TEMP MACRO from_cents(amount_cents) AS
     CAST(CAST(amount_cents AS DECIMAL(38, 0)) * 0.01 AS DECIMAL(18, 2));
+-- weighted: the column times 10^6 is whole (DECIMAL(18,6)); null counts as 0
+CREATE TEMP MACRO account_weight(weight) AS
+    CAST(CAST(coalesce(weight, 0) AS DECIMAL(38, 6)) * 1000000 AS HUGEINT);
 
--- The eligible accounts of each split whose remainder (pool - preserved) is positive,
--- with their weight and bucket.
-CREATE TEMP TABLE spread_accounts AS
-WITH split_nodes AS (
-    SELECT 'final' AS split, i.period, i.territory_id, i.eligible_account_count AS eligible,
-        to_cents(t.pool) - to_cents(i.preserved_targets) AS remainder_cents
-    FROM node_inputs AS i
-    INNER JOIN target_nodes AS t ON i.territory_id = t.territory_id AND i.period = t.period
-    UNION ALL
-    SELECT 'calculated', i.period, i.territory_id, i.calculated_eligible_account_count,
-        to_cents(t.pool) - to_cents(i.calculated_preserved_targets)
-    FROM node_inputs AS i
-    INNER JOIN target_nodes AS t ON i.territory_id = t.territory_id AND i.period = t.period
-    WHERE i.has_override
+-- One statement, as the pipeline's model: every account x period with a bottom-up row, an
+-- override or an allocation node, its input the override, else the non-null bottom-up
+-- amount (0 is an input, null is not). Only the open rows (a node, no bottom-up amount)
+-- are split; under even the cents left go to the first R mod N accounts by account_id,
+-- which is largest remainder with equal weights, on the rank the window already gives.
+CREATE TABLE marts.account_target_allocation AS
+WITH account_inputs AS (
+    SELECT
+        p.period,
+        a.account_id,
+        a.territory_id,
+        a.allocation_weight,
+        a.allocation_bucket,
+        n.allocation_territory_id,
+        b.target_amount_corp AS bottom_up_target,
+        o.override_target
+    FROM accounts AS a
+    CROSS JOIN fiscal_periods AS p
+    LEFT JOIN allocation_nodes AS n ON a.territory_id = n.territory_id AND p.period = n.period
+    LEFT JOIN bottom_up AS b ON a.account_id = b.account_id AND p.period = b.period
+    LEFT JOIN overrides AS o ON a.account_id = o.account_id AND p.period = o.period
+    WHERE n.allocation_territory_id IS NOT NULL
+        OR b.account_id IS NOT NULL
+        OR o.account_id IS NOT NULL
 ),
-eligible AS (
-    SELECT 'final' AS split, period, allocation_territory_id AS territory_id, account_id
+-- Per node: preserved inputs and eligible accounts, with the overrides and without them
+-- (calculated_target), and the remainders (pool - preserved) in cents.
+node_inputs AS (
+    SELECT
+        allocation_territory_id AS territory_id,
+        period,
+        coalesce(sum(coalesce(override_target, bottom_up_target)), 0) AS preserved_targets,
+        count(*) FILTER (WHERE override_target IS NULL AND bottom_up_target IS NULL)
+            AS eligible,
+        coalesce(sum(bottom_up_target), 0) AS calculated_preserved_targets,
+        count(*) FILTER (WHERE bottom_up_target IS NULL) AS calculated_eligible,
+        bool_or(override_target IS NOT NULL) AS has_override
     FROM account_inputs
-    WHERE allocation_territory_id IS NOT NULL AND final_input IS NULL
+    WHERE allocation_territory_id IS NOT NULL
+    GROUP BY ALL
+),
+node_remainders AS (
+    SELECT
+        i.period,
+        i.territory_id,
+        i.has_override,
+        CAST(i.eligible AS HUGEINT) AS eligible,
+        CAST(i.calculated_eligible AS HUGEINT) AS calculated_eligible,
+        to_cents(t.pool) - to_cents(i.preserved_targets) AS remainder_cents,
+        to_cents(t.pool) - to_cents(i.calculated_preserved_targets) AS calculated_remainder_cents
+    FROM node_inputs AS i
+    LEFT JOIN target_nodes AS t ON i.territory_id = t.territory_id AND i.period = t.period
+),
+-- The open rows ranked once per node and period: account_order among all (the calculated
+-- split's eligible accounts), final_order among those without an override (the final
+-- split's), and both splits' weight sums.
+open_inputs AS (
+    SELECT
+        *,
+        row_number() OVER node_accounts AS account_order,
+        count(*) FILTER (WHERE override_target IS NULL) OVER (
+            node_accounts ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        ) AS final_order,
+        sum(CASE WHEN override_target IS NULL THEN account_weight(allocation_weight) ELSE 0 END)
+            OVER (node_accounts ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+            AS final_weight_sum,
+        sum(account_weight(allocation_weight)) OVER (
+            node_accounts ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+        ) AS calculated_weight_sum
+    FROM account_inputs
+    WHERE allocation_territory_id IS NOT NULL AND bottom_up_target IS NULL
+    WINDOW node_accounts AS (PARTITION BY allocation_territory_id, period ORDER BY account_id)
+),
+open_accounts AS (
+    SELECT
+        o.*,
+        r.has_override,
+        r.eligible,
+        r.calculated_eligible,
+        r.remainder_cents,
+        r.calculated_remainder_cents
+    FROM open_inputs AS o
+    INNER JOIN node_remainders AS r
+        ON o.allocation_territory_id = r.territory_id AND o.period = r.period
+),
+-- even: R // N each, one more cent for the first R % N by account_id
+even_allocated AS (
+    SELECT
+        *,
+        CASE WHEN override_target IS NULL AND remainder_cents > 0 THEN 'even' END
+            AS method_used,
+        CASE WHEN override_target IS NULL AND remainder_cents > 0
+            THEN remainder_cents // eligible
+                + CASE WHEN final_order <= remainder_cents % eligible THEN 1 ELSE 0 END
+        END AS final_cents,
+        CASE WHEN has_override AND calculated_remainder_cents > 0
+            THEN calculated_remainder_cents // calculated_eligible
+                + CASE WHEN account_order <= calculated_remainder_cents % calculated_eligible
+                    THEN 1 ELSE 0 END
+        END AS calculated_cents
+    FROM open_accounts
+    WHERE '{allocation_method}' = 'even'
+),
+-- weighted and bucketed: the eligible accounts of each split with a positive remainder
+spread_accounts AS (
+    SELECT
+        'final' AS split, period, allocation_territory_id AS territory_id, account_id,
+        account_order, account_weight(allocation_weight) AS account_weight,
+        coalesce(allocation_bucket, 'none') AS bucket, final_weight_sum AS weight_sum,
+        remainder_cents, eligible
+    FROM open_accounts
+    WHERE override_target IS NULL AND remainder_cents > 0
+        AND '{allocation_method}' <> 'even'
     UNION ALL
-    SELECT 'calculated', a.period, a.allocation_territory_id, a.account_id
-    FROM account_inputs AS a
-    INNER JOIN node_inputs AS i
-        ON a.allocation_territory_id = i.territory_id AND a.period = i.period
-    WHERE i.has_override AND a.bottom_up_target IS NULL
-)
-SELECT
-    e.split,
-    e.period,
-    e.territory_id,
-    e.account_id,
-    s.remainder_cents,
-    CAST(s.eligible AS HUGEINT) AS eligible,
-    -- weighted: the column times 10^6 is whole (DECIMAL(18,6)); null counts as 0
-    CAST(CAST(coalesce(a.allocation_weight, 0) AS DECIMAL(38, 6)) * 1000000 AS HUGEINT)
-        AS account_weight,
-    coalesce(a.allocation_bucket, 'none') AS bucket
-FROM eligible AS e
-INNER JOIN split_nodes AS s
-    ON e.split = s.split AND e.period = s.period AND e.territory_id = s.territory_id
-INNER JOIN accounts AS a ON e.account_id = a.account_id
-WHERE s.remainder_cents > 0;
-
+    SELECT
+        'calculated', period, allocation_territory_id, account_id,
+        account_order, account_weight(allocation_weight),
+        coalesce(allocation_bucket, 'none'), calculated_weight_sum,
+        calculated_remainder_cents, calculated_eligible
+    FROM open_accounts
+    WHERE has_override AND calculated_remainder_cents > 0
+        AND '{allocation_method}' <> 'even'
+),
 -- bucketed, first stage: the remainder over the buckets present, by bucket weight
 -- ({bucket_weights}: the policy's weights as integers in one scale; unlisted weigh 0),
 -- largest remainder with ties by bucket value.
-CREATE TEMP TABLE bucket_shares AS
-WITH present AS (
+present_buckets AS (
     SELECT
         s.split, s.period, s.territory_id, s.bucket,
         max(s.remainder_cents) AS remainder_cents,
@@ -331,134 +376,147 @@ WITH present AS (
     WHERE '{allocation_method}' = 'bucketed'
     GROUP BY ALL
 ),
-totals AS (
-    SELECT *, sum(bucket_weight) OVER (PARTITION BY split, period, territory_id) AS total
-    FROM present
-),
-parts AS (
+bucket_parts AS (
     SELECT
         *,
         remainder_cents * bucket_weight // total AS base,
         remainder_cents * bucket_weight % total AS fraction
-    FROM totals
+    FROM (
+        SELECT *, sum(bucket_weight) OVER (PARTITION BY split, period, territory_id) AS total
+        FROM present_buckets
+    )
     WHERE total > 0
-)
-SELECT
-    split, period, territory_id, bucket, bucket_accounts,
-    base + CASE
-        WHEN row_number() OVER (
-            PARTITION BY split, period, territory_id ORDER BY fraction DESC, bucket ASC
-        ) <= remainder_cents - sum(base) OVER (PARTITION BY split, period, territory_id)
-            THEN 1 ELSE 0
-    END AS bucket_cents
-FROM parts;
-
--- The items every method splits by largest remainder (amount R, weight w, total W per
--- split group), with the method each node used: a weighted node whose weights sum to 0,
--- or a bucketed one whose present buckets weigh 0, falls back to even.
-CREATE TEMP TABLE allocation_items AS
-WITH weighted AS (
+),
+bucket_shares AS (
     SELECT
-        *,
-        sum(account_weight) OVER (PARTITION BY split, period, territory_id) AS weight_sum
+        split, period, territory_id, bucket, bucket_accounts,
+        base + CASE
+            WHEN row_number() OVER (
+                PARTITION BY split, period, territory_id ORDER BY fraction DESC, bucket ASC
+            ) <= remainder_cents - sum(base) OVER (PARTITION BY split, period, territory_id)
+                THEN 1 ELSE 0
+        END AS bucket_cents
+    FROM bucket_parts
+),
+-- The items split by largest remainder (amount R, weight w, total W per split group), with
+-- the method each node used: a weighted node whose weights sum to 0, or a bucketed one
+-- whose present buckets weigh 0, falls back to even.
+allocation_items AS (
+    SELECT
+        split, period, territory_id, account_id, account_order, 'all' AS split_group,
+        remainder_cents AS amount,
+        CASE WHEN weight_sum > 0 THEN account_weight ELSE 1 END AS weight,
+        CASE WHEN weight_sum > 0 THEN weight_sum ELSE eligible END AS total,
+        CASE WHEN weight_sum > 0 THEN 'weighted' ELSE 'even' END AS method_used
     FROM spread_accounts
     WHERE '{allocation_method}' = 'weighted'
-)
-SELECT
-    split, period, territory_id, account_id, 'all' AS split_group,
-    remainder_cents AS amount, CAST(1 AS HUGEINT) AS weight, eligible AS total,
-    'even' AS method_used
-FROM spread_accounts
-WHERE '{allocation_method}' = 'even'
-UNION ALL
-SELECT
-    split, period, territory_id, account_id, 'all',
-    remainder_cents,
-    CASE WHEN weight_sum > 0 THEN account_weight ELSE 1 END,
-    CASE WHEN weight_sum > 0 THEN weight_sum ELSE eligible END,
-    CASE WHEN weight_sum > 0 THEN 'weighted' ELSE 'even' END
-FROM weighted
-UNION ALL
-SELECT
-    s.split, s.period, s.territory_id, s.account_id,
-    coalesce(b.bucket, 'all'),
-    coalesce(b.bucket_cents, s.remainder_cents),
-    CAST(1 AS HUGEINT),
-    coalesce(b.bucket_accounts, s.eligible),
-    CASE WHEN b.bucket IS NOT NULL THEN 'bucketed' ELSE 'even' END
-FROM spread_accounts AS s
-LEFT JOIN bucket_shares AS b
-    ON s.split = b.split AND s.period = b.period AND s.territory_id = b.territory_id
-    AND s.bucket = b.bucket
-WHERE '{allocation_method}' = 'bucketed';
-
+    UNION ALL
+    SELECT
+        s.split, s.period, s.territory_id, s.account_id, s.account_order,
+        coalesce(b.bucket, 'all'),
+        coalesce(b.bucket_cents, s.remainder_cents),
+        CAST(1 AS HUGEINT),
+        coalesce(b.bucket_accounts, s.eligible),
+        CASE WHEN b.bucket IS NOT NULL THEN 'bucketed' ELSE 'even' END
+    FROM spread_accounts AS s
+    LEFT JOIN bucket_shares AS b
+        ON s.split = b.split AND s.period = b.period AND s.territory_id = b.territory_id
+        AND s.bucket = b.bucket
+    WHERE '{allocation_method}' = 'bucketed'
+),
 -- Largest remainder in integer cents: floor(R * w / W) each, then the cents left one each
--- to the largest R * w mod W, ties by account_id.
-CREATE TEMP TABLE allocated AS
-WITH parts AS (
+-- to the largest R * w mod W, ties by account_id (account_order orders as it does).
+item_parts AS (
     SELECT *, amount * weight // total AS base, amount * weight % total AS fraction
     FROM allocation_items
+),
+item_cents AS (
+    SELECT
+        split,
+        period,
+        account_id,
+        method_used,
+        base + CASE
+            WHEN row_number() OVER split_items
+                <= amount - sum(base) OVER (
+                    split_items ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+                )
+                THEN 1 ELSE 0
+        END AS allocated_cents
+    FROM item_parts
+    WINDOW split_items AS (
+        PARTITION BY split, period, territory_id, split_group
+        ORDER BY fraction DESC, account_order ASC
+    )
+),
+method_allocated AS (
+    SELECT
+        o.*,
+        f.method_used,
+        f.allocated_cents AS final_cents,
+        c.allocated_cents AS calculated_cents
+    FROM open_accounts AS o
+    LEFT JOIN item_cents AS f
+        ON f.split = 'final' AND o.account_id = f.account_id AND o.period = f.period
+    LEFT JOIN item_cents AS c
+        ON c.split = 'calculated' AND o.account_id = c.account_id AND o.period = c.period
+    WHERE '{allocation_method}' <> 'even'
+),
+open_allocated AS (
+    SELECT * FROM even_allocated
+    UNION ALL
+    SELECT * FROM method_allocated
+),
+-- An eligible account of a node that spread nothing (remainder <= 0) is allocated 0.00.
+targets_by_source AS (
+    SELECT
+        o.period,
+        o.account_id,
+        o.territory_id,
+        o.allocation_territory_id,
+        o.bottom_up_target,
+        o.override_target,
+        from_cents(coalesce(CASE WHEN o.has_override THEN o.calculated_cents
+            ELSE o.final_cents END, 0)) AS calculated_target,
+        coalesce(o.override_target, from_cents(coalesce(o.final_cents, 0))) AS final_target,
+        CASE WHEN o.override_target IS NOT NULL THEN 'override' ELSE 'allocated' END
+            AS target_source,
+        CASE WHEN o.override_target IS NULL THEN o.method_used END AS allocation_method
+    FROM open_allocated AS o
+    UNION ALL
+    SELECT
+        period,
+        account_id,
+        territory_id,
+        allocation_territory_id,
+        bottom_up_target,
+        override_target,
+        bottom_up_target,
+        coalesce(override_target, bottom_up_target),
+        CASE
+            WHEN override_target IS NOT NULL THEN 'override'
+            WHEN bottom_up_target IS NOT NULL THEN 'bottom_up'
+            ELSE 'none'
+        END,
+        CAST(NULL AS VARCHAR)
+    FROM account_inputs
+    WHERE bottom_up_target IS NOT NULL OR allocation_territory_id IS NULL
 )
 SELECT
-    split,
-    period,
-    account_id,
-    method_used,
-    base + CASE
-        WHEN row_number() OVER (
-            PARTITION BY split, period, territory_id, split_group
-            ORDER BY fraction DESC, account_id ASC
-        ) <= amount - sum(base) OVER (PARTITION BY split, period, territory_id, split_group)
-            THEN 1 ELSE 0
-    END AS allocated_cents
-FROM parts;
-
-CREATE TABLE marts.account_target_allocation AS
--- Accounts with a node and no bottom-up amount take their target from the splits (0.00
--- when their node spread nothing); every other row is settled by its own inputs.
-SELECT
-    a.period,
-    a.account_id,
-    a.territory_id,
-    a.allocation_territory_id,
-    a.bottom_up_target,
-    a.override_target,
-    a.override_reason,
-    a.overridden_by,
-    from_cents(coalesce(CASE WHEN i.has_override THEN c.allocated_cents
-        ELSE f.allocated_cents END, 0)) AS calculated_target,
-    coalesce(a.override_target, from_cents(coalesce(f.allocated_cents, 0))) AS final_target,
-    CASE WHEN a.override_target IS NOT NULL THEN 'override' ELSE 'allocated' END
-        AS target_source,
-    CASE WHEN a.override_target IS NULL THEN f.method_used END AS allocation_method
-FROM account_inputs AS a
-INNER JOIN node_inputs AS i
-    ON a.allocation_territory_id = i.territory_id AND a.period = i.period
-LEFT JOIN allocated AS f
-    ON f.split = 'final' AND a.account_id = f.account_id AND a.period = f.period
-LEFT JOIN allocated AS c
-    ON c.split = 'calculated' AND a.account_id = c.account_id AND a.period = c.period
-WHERE a.bottom_up_target IS NULL
-UNION ALL
-SELECT
-    period,
-    account_id,
-    territory_id,
-    allocation_territory_id,
-    bottom_up_target,
-    override_target,
-    override_reason,
-    overridden_by,
-    bottom_up_target,
-    final_input,
-    CASE
-        WHEN override_target IS NOT NULL THEN 'override'
-        WHEN bottom_up_target IS NOT NULL THEN 'bottom_up'
-        ELSE 'none'
-    END,
-    CAST(NULL AS VARCHAR)
-FROM account_inputs
-WHERE bottom_up_target IS NOT NULL OR allocation_territory_id IS NULL;
+    t.period,
+    t.account_id,
+    t.territory_id,
+    t.allocation_territory_id,
+    t.bottom_up_target,
+    t.override_target,
+    o.override_reason,
+    o.overridden_by,
+    t.calculated_target,
+    t.final_target,
+    t.target_source,
+    t.allocation_method
+FROM targets_by_source AS t
+LEFT JOIN overrides AS o ON t.account_id = o.account_id AND t.period = o.period;
 
 -- Per target node: pool = preserved + allocated + unallocated - over_committed.
 CREATE TABLE marts.territory_allocation AS

@@ -15,7 +15,9 @@
     split (rows sharing ``partition_by``) gets floor(R * w / W) plus one of the cents left
     over when its R * w mod W is among the largest, ties by ``tie_key`` ascending. ``amount``
     (R), ``weight`` (w) and ``total_weight`` (W > 0) are wide-integer expressions; the
-    result adds lr_base, lr_remainder and lr_share (the item's cents) to the columns. -#}
+    result adds lr_base, lr_remainder and lr_share (the item's cents) to the columns. Both
+    windows share one partition and order (the sum's frame is the whole partition), so an
+    engine sorts the items once. -#}
 {% macro largest_remainder(items, partition_by, amount, weight, total_weight, tie_key) -%}
     select
         weighted_items.*,
@@ -27,7 +29,11 @@
                     order by weighted_items.lr_remainder desc, {{ tie_key }} asc
                 )
                 <= weighted_items.lr_amount
-                - sum(weighted_items.lr_base) over (partition by {{ partition_by }})
+                - sum(weighted_items.lr_base) over (
+                    partition by {{ partition_by }}
+                    order by weighted_items.lr_remainder desc, {{ tie_key }} asc
+                    rows between unbounded preceding and unbounded following
+                )
                 then 1
             else 0
         end as lr_share
@@ -43,4 +49,14 @@
         from {{ items }}
 
     ) as weighted_items
+{%- endmacro %}
+
+{#- Largest remainder when every weight is 1 (the even method): R cents over N items, the
+    item ranked ``item_rank`` (1 to N by the tie key) gets floor(R / N), plus one cent when
+    its rank is at most R mod N. Every fractional part is the same, so the cents left go to
+    the first R mod N items by key: what largest_remainder gives, without sorting the items
+    again. ``amount`` and ``item_count`` are wide integers, R > 0 and N > 0. -#}
+{% macro even_share(amount, item_count, item_rank) -%}
+    {{ floor_divide(amount, item_count) }}
+    + case when {{ item_rank }} <= ({{ amount }}) % ({{ item_count }}) then 1 else 0 end
 {%- endmacro %}

@@ -28,17 +28,22 @@ FY2027-Q3  top-down US 100.01, APAC 0.03; no bottom-up rows
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+import yaml
 from allocation_warehouse import (
+    ALLOCATION_EXTRACTS,
     SECTION_3_SELECTION,
     allocation_vars,
     build_allocation_warehouse,
 )
+from support import POLICY_FILE, REPO
 
 Q1, Q2, Q3 = "FY2027-Q1", "FY2027-Q2", "FY2027-Q3"
 BUCKETS = {"bucket_column": "industry", "bucket_weights": {"software": 3, "retail": 1}}
@@ -384,6 +389,37 @@ def test_every_node_reconciles_to_its_pool_and_its_cents(case, request):
         """,
     )
     assert bad == []
+
+
+# ---------------------------------------------------------------- the benchmark's floor
+
+
+@pytest.mark.parametrize("case", ["even", "weighted", "bucketed"])
+def test_the_benchmark_floor_allocates_as_the_models_do(case, request, tmp_path):
+    """bench/floor.sql repeats the allocation in one DuckDB script, so that the benchmark's
+    ratio pipeline / floor compares the same work: same extracts and policy, same rows."""
+    database = request.getfixturevalue(case)
+    policy = yaml.safe_load(POLICY_FILE.read_text(encoding="utf-8"))
+    policy["allocation"].update(
+        method=case,
+        bucket_column=BUCKETS["bucket_column"],
+        bucket_weights=BUCKETS["bucket_weights"],
+    )
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(yaml.safe_dump(policy), encoding="utf-8")
+    floor_database = tmp_path / "floor.duckdb"
+    command = [sys.executable, str(REPO / "bench" / "floor_runner.py"), str(ALLOCATION_EXTRACTS)]
+    command += [str(floor_database), "--policy", str(policy_file)]
+    floor = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert floor.returncode == 0, floor.stderr
+    for table in ("marts.account_target_allocation", "marts.territory_allocation"):
+        query = f"select * from {table} order by all"
+        assert rows(floor_database, query) == rows(database, query), table
 
 
 # ---------------------------------------------------------------- targets_basis

@@ -1,17 +1,22 @@
 {#- docs/contract.md section 3b, per account and period: one row per account-period with
-    an account_targets row, an override or an allocation node. Every amount is in the
-    corporate currency (section 3's conversion, rounded once to cents); allocation runs on
-    whole cents with exact integer arithmetic (macros/exact_integers.sql).
+    an account_targets row, an override or an allocation node, amounts in the corporate
+    currency (section 3's conversion); allocation on whole cents, exact integers
+    (macros/exact_integers.sql). A node's remainder is spread with the overrides (the
+    final split) and, where the node holds one, as if there were none (calculated), by
+    the policy's allocation.method; weights summing to 0 fall back to even.
 
-    Each node's remainder is spread twice where it differs: with the overrides (the
-    "final" allocation_split) and as if there were none (the "calculated" one, only for the
-    nodes that hold an override; elsewhere both are the same). The method is the policy's
-    allocation.method (dbt var allocation_method); a node whose weights sum to 0 falls back
-    to even. -#}
+    At account scale: the account-periods are joined to their inputs once and read by
+    three consumers that wait for nothing else (node totals, a window over the open rows,
+    the settled rows): DuckDB streams them to one and buffers them once for the others.
+    Only the open rows (a node, no bottom-up amount: about a tenth) are split, under even
+    without a second sort. -#}
 
 {%- set method = var('allocation_method') -%}
-{#- staging types a numeric account column as decimal(18, 6): times 10^6 it is whole -#}
-{%- set weight_scale = 1000000 -%}
+{#- weighted: the account's weight_column as staging types it (decimal(18, 6), so whole
+    times 10^6), null counting as 0 -#}
+{%- set account_weight -%}
+    cast(cast(coalesce(allocation_weight, 0) as decimal(38, 6)) * 1000000 as {{ type_wide_integer() }})
+{%- endset -%}
 
 with
 
@@ -90,7 +95,9 @@ override_targets as (
 ),
 
 {# An account's input: its override, else its non-null bottom-up amount; 0 is an input,
-    null is not. The rows: every account x period that has any of the three. #}
+    null is not. Every account x period with any of the three, and the account's weight
+    and bucket (dropped unread under other methods). Narrow: the override's reason and
+    author join the output at the end. #}
 
 account_inputs as (
 
@@ -98,15 +105,11 @@ account_inputs as (
         fiscal_periods.period,
         accounts.account_id,
         accounts.territory_id,
+        accounts.{{ var('weight_column') }} as allocation_weight,
+        accounts.{{ var('bucket_column') }} as allocation_bucket,
         allocation_nodes.allocation_territory_id,
         bottom_up_targets.bottom_up_target,
-        override_targets.override_target,
-        override_targets.override_reason,
-        override_targets.overridden_by,
-
-        coalesce(
-            override_targets.override_target, bottom_up_targets.bottom_up_target
-        ) as final_input
+        override_targets.override_target
 
     from accounts
 
@@ -139,8 +142,12 @@ node_inputs as (
     select
         allocation_territory_id as territory_id,
         period,
-        coalesce(sum(final_input), 0) as preserved_targets,
-        sum(case when final_input is null then 1 else 0 end) as eligible_account_count,
+        coalesce(sum(coalesce(override_target, bottom_up_target)), 0) as preserved_targets,
+
+        sum(
+            case when override_target is null and bottom_up_target is null then 1 else 0 end
+        ) as eligible_account_count,
+
         coalesce(sum(bottom_up_target), 0) as calculated_preserved_targets,
 
         sum(
@@ -157,155 +164,194 @@ node_inputs as (
 
 ),
 
-{# remainder = pool - preserved_targets, in cents; a split happens only where it is
-    positive and some account is eligible. #}
+{# Open rows, ranked in one window per node and period: account_order by account_id
+    (the calculated split's eligible accounts), final_account_order among those without
+    an override (the final split's; read on those rows only), and both splits' weight
+    sums (read by weighted only). The ranks break ties as account_id does. #}
 
-split_nodes as (
-
-    select
-        'final' as allocation_split,
-        node_inputs.period,
-        node_inputs.territory_id,
-        node_inputs.eligible_account_count,
-        {{ to_cents('target_nodes.pool') }}
-        - {{ to_cents('node_inputs.preserved_targets') }} as remainder_cents
-
-    from node_inputs
-
-    inner join target_nodes
-        on
-            node_inputs.territory_id = target_nodes.territory_id
-            and node_inputs.period = target_nodes.period
-
-    union all
+open_account_inputs as (
 
     select
-        'calculated' as allocation_split,
-        node_inputs.period,
-        node_inputs.territory_id,
-        node_inputs.calculated_eligible_account_count as eligible_account_count,
-        {{ to_cents('target_nodes.pool') }}
-        - {{ to_cents('node_inputs.calculated_preserved_targets') }} as remainder_cents
+        period,
+        account_id,
+        territory_id,
+        allocation_territory_id,
+        bottom_up_target,
+        override_target,
+        allocation_weight,
+        allocation_bucket,
 
-    from node_inputs
+        row_number() over (
+            partition by allocation_territory_id, period
+            order by account_id asc
+        ) as account_order,
 
-    inner join target_nodes
-        on
-            node_inputs.territory_id = target_nodes.territory_id
-            and node_inputs.period = target_nodes.period
+        sum(case when override_target is null then 1 else 0 end) over (
+            partition by allocation_territory_id, period
+            order by account_id asc
+            rows between unbounded preceding and current row
+        ) as final_account_order,
 
-    where node_inputs.has_override = 1
+        sum(case when override_target is null then {{ account_weight }} else 0 end) over (
+            partition by allocation_territory_id, period
+            order by account_id asc
+            rows between unbounded preceding and unbounded following
+        ) as final_weight_sum,
+
+        sum({{ account_weight }}) over (
+            partition by allocation_territory_id, period
+            order by account_id asc
+            rows between unbounded preceding and unbounded following
+        ) as calculated_weight_sum
+
+    from account_inputs
+
+    where allocation_territory_id is not null and bottom_up_target is null
 
 ),
 
-eligible_accounts as (
+{# remainder = pool - preserved_targets in cents, with the overrides and without them;
+    spread only where positive (a node without target_nodes row, none in practice, has
+    none). #}
+
+node_remainders as (
+
+    select
+        node_inputs.period,
+        node_inputs.territory_id,
+        node_inputs.has_override,
+
+        cast(
+            node_inputs.eligible_account_count as {{ type_wide_integer() }}
+        ) as eligible_account_count,
+
+        cast(
+            node_inputs.calculated_eligible_account_count as {{ type_wide_integer() }}
+        ) as calculated_eligible_account_count,
+
+        {{ to_cents('target_nodes.pool') }}
+        - {{ to_cents('node_inputs.preserved_targets') }} as remainder_cents,
+
+        {{ to_cents('target_nodes.pool') }}
+        - {{ to_cents('node_inputs.calculated_preserved_targets') }}
+            as calculated_remainder_cents
+
+    from node_inputs
+
+    left join target_nodes
+        on
+            node_inputs.territory_id = target_nodes.territory_id
+            and node_inputs.period = target_nodes.period
+
+),
+
+open_accounts as (
+
+    select
+        open_account_inputs.*,
+        node_remainders.has_override,
+        node_remainders.remainder_cents,
+        node_remainders.eligible_account_count,
+        node_remainders.calculated_remainder_cents,
+        node_remainders.calculated_eligible_account_count
+
+    from open_account_inputs
+
+    inner join node_remainders
+        on
+            open_account_inputs.allocation_territory_id = node_remainders.territory_id
+            and open_account_inputs.period = node_remainders.period
+
+),
+
+{# Each open row's final and calculated cents by the policy's method: only its branch
+    passes the constant filter, the engines drop the others unread. #}
+
+{# even: largest remainder with every weight 1, on the ranks above (no second sort) #}
+
+even_account_allocations as (
+
+    select
+        *,
+
+        case
+            when override_target is null and remainder_cents > 0 then 'even'
+        end as method_used,
+
+        case
+            when override_target is null and remainder_cents > 0
+                then {{ even_share(
+                    'remainder_cents', 'eligible_account_count', 'final_account_order'
+                ) }}
+        end as final_cents,
+
+        case
+            when has_override = 1 and calculated_remainder_cents > 0
+                then {{ even_share(
+                    'calculated_remainder_cents',
+                    'calculated_eligible_account_count',
+                    'account_order'
+                ) }}
+        end as calculated_cents
+
+    from open_accounts
+
+    where '{{ method }}' = 'even'
+
+),
+
+{# weighted and bucketed: the eligible accounts of each split with a positive
+    remainder, as items (amount, weight, total per split group) for largest remainder #}
+
+spread_accounts as (
 
     select
         'final' as allocation_split,
         period,
         allocation_territory_id as territory_id,
-        account_id
+        account_id,
+        account_order,
+        allocation_weight,
+        allocation_bucket,
+        final_weight_sum as weight_sum,
+        remainder_cents,
+        eligible_account_count
 
-    from account_inputs
+    from open_accounts
 
-    where allocation_territory_id is not null and final_input is null
+    where override_target is null and remainder_cents > 0
 
     union all
 
     select
         'calculated' as allocation_split,
-        account_inputs.period,
-        account_inputs.allocation_territory_id as territory_id,
-        account_inputs.account_id
-
-    from account_inputs
-
-    inner join node_inputs
-        on
-            account_inputs.allocation_territory_id = node_inputs.territory_id
-            and account_inputs.period = node_inputs.period
-
-    where node_inputs.has_override = 1 and account_inputs.bottom_up_target is null
-
-),
-
-spread_accounts as (
-
-    select
-        eligible_accounts.allocation_split,
-        eligible_accounts.period,
-        eligible_accounts.territory_id,
-        eligible_accounts.account_id,
-        split_nodes.remainder_cents,
-
-        cast(
-            split_nodes.eligible_account_count as {{ type_wide_integer() }}
-        ) as eligible_account_count
-
-    from eligible_accounts
-
-    inner join split_nodes
-        on
-            eligible_accounts.allocation_split = split_nodes.allocation_split
-            and eligible_accounts.period = split_nodes.period
-            and eligible_accounts.territory_id = split_nodes.territory_id
-
-    where split_nodes.remainder_cents > 0
-
-),
-
-{# The three methods as item lists (amount, weight and total per split group). Only the
-    policy's method passes its constant filter in allocation_items; the engines drop the
-    other two branches unread. #}
-
-{# even: weight 1 each #}
-
-even_allocation_items as (
-
-    select
-        allocation_split,
         period,
-        territory_id,
+        allocation_territory_id as territory_id,
         account_id,
-        'all' as split_group,
-        remainder_cents as split_amount,
-        cast(1 as {{ type_wide_integer() }}) as split_weight,
-        eligible_account_count as split_total,
-        'even' as method_used
+        account_order,
+        allocation_weight,
+        allocation_bucket,
+        calculated_weight_sum as weight_sum,
+        calculated_remainder_cents as remainder_cents,
+        calculated_eligible_account_count as eligible_account_count
 
-    from spread_accounts
+    from open_accounts
+
+    where has_override = 1 and calculated_remainder_cents > 0
 
 ),
 
-{# weighted: the account's weight_column as staging types it, null counting as 0 #}
+{# weighted: by account_weight over weight_sum, the split's total #}
 
 weighted_accounts as (
 
     select
-        spread_accounts.*,
-
-        cast(
-            cast(coalesce(accounts.{{ var('weight_column') }}, 0) as decimal(38, 6))
-            * {{ weight_scale }}
-            as {{ type_wide_integer() }}
-        ) as account_weight
+        *,
+        {{ account_weight }} as account_weight
 
     from spread_accounts
 
-    inner join accounts
-        on spread_accounts.account_id = accounts.account_id
-
-),
-
-weighted_account_sums as (
-
-    select
-        *,
-        sum(account_weight) over (
-            partition by allocation_split, period, territory_id
-        ) as weight_sum
-
-    from weighted_accounts
+    where '{{ method }}' = 'weighted'
 
 ),
 
@@ -316,6 +362,7 @@ weighted_allocation_items as (
         period,
         territory_id,
         account_id,
+        account_order,
         'all' as split_group,
         remainder_cents as split_amount,
 
@@ -331,7 +378,7 @@ weighted_allocation_items as (
 
         case when weight_sum > 0 then 'weighted' else 'even' end as method_used
 
-    from weighted_account_sums
+    from weighted_accounts
 
 ),
 
@@ -341,13 +388,12 @@ weighted_allocation_items as (
 bucketed_accounts as (
 
     select
-        spread_accounts.*,
-        coalesce(accounts.{{ var('bucket_column') }}, 'none') as bucket_value
+        *,
+        coalesce(allocation_bucket, 'none') as bucket_value
 
     from spread_accounts
 
-    inner join accounts
-        on spread_accounts.account_id = accounts.account_id
+    where '{{ method }}' = 'bucketed'
 
 ),
 
@@ -410,6 +456,7 @@ bucketed_allocation_items as (
         bucketed_accounts.period,
         bucketed_accounts.territory_id,
         bucketed_accounts.account_id,
+        bucketed_accounts.account_order,
 
         case
             when present_bucket_sums.bucket_weight_sum > 0 then bucketed_accounts.bucket_value
@@ -454,23 +501,16 @@ bucketed_allocation_items as (
 
 allocation_items as (
 
-    select * from even_allocation_items
-
-    where '{{ method }}' = 'even'
-
-    union all
-
     select * from weighted_allocation_items
-
-    where '{{ method }}' = 'weighted'
 
     union all
 
     select * from bucketed_allocation_items
 
-    where '{{ method }}' = 'bucketed'
-
 ),
+
+{# ties by account_order, which orders the accounts of a node and period as account_id
+    does #}
 
 account_splits as (
 
@@ -480,7 +520,7 @@ account_splits as (
         'split_amount',
         'split_weight',
         'split_total',
-        'account_id'
+        'account_order'
     ) }}
 
 ),
@@ -512,62 +552,71 @@ calculated_allocations as (
 
 ),
 
-{# Accounts with a node and no bottom-up amount take their targets from the splits (an
-    eligible account of a node that spread nothing, remainder <= 0, is allocated 0.00);
-    every other row is settled by its own inputs. Only the first kind is joined to the
-    splits: a few of the account-periods, not all of them.
-    calculated_target: as if there were no overrides; final_target: with them. #}
+method_account_allocations as (
+
+    select
+        open_accounts.*,
+        final_allocations.method_used,
+        final_allocations.allocated_cents as final_cents,
+        calculated_allocations.allocated_cents as calculated_cents
+
+    from open_accounts
+
+    left join final_allocations
+        on
+            open_accounts.account_id = final_allocations.account_id
+            and open_accounts.period = final_allocations.period
+
+    left join calculated_allocations
+        on
+            open_accounts.account_id = calculated_allocations.account_id
+            and open_accounts.period = calculated_allocations.period
+
+    where '{{ method }}' <> 'even'
+
+),
+
+open_account_allocations as (
+
+    select * from even_account_allocations
+
+    union all
+
+    select * from method_account_allocations
+
+),
+
+{# An eligible account of a node that spread nothing (remainder <= 0) is allocated 0.00;
+    calculated_target is without the overrides, final_target with them. #}
 
 open_account_targets as (
 
     select
-        account_inputs.period,
-        account_inputs.account_id,
-        account_inputs.territory_id,
-        account_inputs.allocation_territory_id,
-        account_inputs.bottom_up_target,
-        account_inputs.override_target,
-        account_inputs.override_reason,
-        account_inputs.overridden_by,
+        period,
+        account_id,
+        territory_id,
+        allocation_territory_id,
+        bottom_up_target,
+        override_target,
 
         case
-            when node_inputs.has_override = 1
-                then {{ from_cents('coalesce(calculated_allocations.allocated_cents, 0)') }}
-            else {{ from_cents('coalesce(final_allocations.allocated_cents, 0)') }}
+            when has_override = 1
+                then {{ from_cents('coalesce(calculated_cents, 0)') }}
+            else {{ from_cents('coalesce(final_cents, 0)') }}
         end as calculated_target,
 
-        coalesce(
-            account_inputs.override_target,
-            {{ from_cents('coalesce(final_allocations.allocated_cents, 0)') }}
-        ) as final_target,
+        coalesce(override_target, {{ from_cents('coalesce(final_cents, 0)') }}) as final_target,
 
         case
-            when account_inputs.override_target is not null then 'override'
+            when override_target is not null then 'override'
             else 'allocated'
         end as target_source,
 
         case
-            when account_inputs.override_target is null then final_allocations.method_used
+            when override_target is null then method_used
         end as allocation_method
 
-    from account_inputs
-
-    inner join node_inputs
-        on
-            account_inputs.allocation_territory_id = node_inputs.territory_id
-            and account_inputs.period = node_inputs.period
-
-    left join final_allocations
-        on
-            account_inputs.account_id = final_allocations.account_id
-            and account_inputs.period = final_allocations.period
-
-    left join calculated_allocations
-        on
-            account_inputs.account_id = calculated_allocations.account_id
-            and account_inputs.period = calculated_allocations.period
-
-    where account_inputs.bottom_up_target is null
+    from open_account_allocations
 
 ),
 
@@ -580,10 +629,8 @@ settled_account_targets as (
         allocation_territory_id,
         bottom_up_target,
         override_target,
-        override_reason,
-        overridden_by,
         bottom_up_target as calculated_target,
-        final_input as final_target,
+        coalesce(override_target, bottom_up_target) as final_target,
 
         case
             when override_target is not null then 'override'
@@ -599,13 +646,38 @@ settled_account_targets as (
 
 ),
 
-account_target_allocation as (
+account_targets_by_source as (
 
     select * from open_account_targets
 
     union all
 
     select * from settled_account_targets
+
+),
+
+account_target_allocation as (
+
+    select
+        account_targets_by_source.period,
+        account_targets_by_source.account_id,
+        account_targets_by_source.territory_id,
+        account_targets_by_source.allocation_territory_id,
+        account_targets_by_source.bottom_up_target,
+        account_targets_by_source.override_target,
+        override_targets.override_reason,
+        override_targets.overridden_by,
+        account_targets_by_source.calculated_target,
+        account_targets_by_source.final_target,
+        account_targets_by_source.target_source,
+        account_targets_by_source.allocation_method
+
+    from account_targets_by_source
+
+    left join override_targets
+        on
+            account_targets_by_source.account_id = override_targets.account_id
+            and account_targets_by_source.period = override_targets.period
 
 )
 
