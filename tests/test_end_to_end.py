@@ -19,6 +19,7 @@ from support import cli
 
 from quota_pipeline.generate.synthetic import generate_extracts
 from quota_pipeline.ingest.specs import EXTRACT_NAMES
+from quota_pipeline.transform.dbt_standby import HANDED_OVER
 
 pytestmark = pytest.mark.slow
 
@@ -108,6 +109,9 @@ def test_run_publishes_every_contract_table_then_failed_run_changes_nothing(
     assert (dbt_target / "partial_parse.msgpack").exists()
     assert not {"manifest.json", "run_results.json"} & {p.name for p in dbt_target.iterdir()}
     assert (warehouse.parent / "docs" / "manifest.json").exists()
+    # The night's dbt build ran in the standby the run started (transform/dbt_standby.py).
+    (run_log,) = (warehouse.parent / "logs").glob("run-*.log")
+    assert HANDED_OVER in run_log.read_text("utf-8")
 
     # Nothing changed: the next run says so in seconds, publishes nothing, logs it.
     published = digest(warehouse)

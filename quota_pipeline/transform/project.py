@@ -11,24 +11,24 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
+from dagster import InitResourceContext
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 from packaging.version import Version
+from pydantic import PrivateAttr
 
 from quota_pipeline.policy import Policy, load_policy
 from quota_pipeline.settings import DBT_PROJECT_DIR, Settings, dbt_target, scoped_environment
+from quota_pipeline.transform.dbt_standby import CLIENT_EXECUTABLE, DBT_EXECUTABLE, DbtStandby
 from quota_pipeline.warehouse.engines import engine_dbt_environment
 
 # The target the definitions are built with (read once, at import, as dbt_project needs it).
 DBT_TARGET = dbt_target()
-# The dbt installed beside this Python (the project's venv), whatever PATH says.
-DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,
@@ -38,15 +38,29 @@ dbt_project = DbtProject(
 
 
 class NightlyDbtCliResource(DbtCliResource):
-    """dagster-dbt's CLI resource without two start-up costs this project never uses,
-    and with the environment of one dbt command as a parameter (``cli(..., env=...)``).
+    """dagster-dbt's CLI resource without three start-up costs, and with the environment of
+    one dbt command as a parameter (``cli(..., env=...)``).
 
     Before each dbt command dagster-dbt runs ``dbt --version`` in a subprocess (2.7 s) to
     learn the version of the executable, and builds an in-process dbt adapter (1 s) that
     only its ``fetch_row_counts`` and ``fetch_column_metadata`` use. Our executable is the
     venv's own dbt (DBT_EXECUTABLE), so its version is the installed dbt-core's; and this
     project does not fetch row counts or columns through dbt.
+
+    A run also starts a dbt standby when it begins (transform/dbt_standby.py): a process
+    that imports dbt beside the ingest, so that the night's `dbt build` (run through
+    ``quota-dbt``) does not wait 1.5 s for dbt's import. The resource ends it with the run.
     """
+
+    _standby: DbtStandby | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        self._standby = DbtStandby.start(self.target or DBT_TARGET)
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        if self._standby is not None:
+            self._standby.stop()
+            self._standby = None
 
     @cached_property
     def _cli_version(self) -> Version:
@@ -64,7 +78,8 @@ class NightlyDbtCliResource(DbtCliResource):
         has no parameter for it, so ``env`` is set there only while ``cli`` starts the
         process, and the previous values are restored: the run's process keeps its own.
         """
-        with scoped_environment(env or {}):
+        standby = self._standby.environment() if self._standby is not None else {}
+        with scoped_environment({**standby, **(env or {})}):
             return super().cli(args, **kwargs)
 
 
@@ -74,7 +89,7 @@ def dbt_resource() -> NightlyDbtCliResource:
         project_dir=dbt_project,
         profiles_dir=dbt_project.profiles_dir,
         target=dbt_project.target,
-        dbt_executable=DBT_EXECUTABLE,
+        dbt_executable=CLIENT_EXECUTABLE,
     )
 
 
